@@ -1,0 +1,7 @@
+"""DL: deep learning in the Theano style, on today's Python.
+
+Models are small classes over symbolic minibatch tensors (`DL.models`);
+optimizers compile and run training with early stopping (`DL.optimizers`).
+The engine (PyTensor by default) is imported only in `DL.backend`.
+"""
+__version__ = "0.1.0"

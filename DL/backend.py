@@ -1,0 +1,232 @@
+"""The engine, imported in one place.
+
+Every other module writes ``from DL.backend import theano, T`` and reads like
+Theano.  The default engine is PyTensor, the maintained continuation of
+Theano; legacy Theano 1.0.5 is chosen with ``DL_BACKEND=theano``.  Whatever
+differs between the two stays in this file.
+
+Exports: ``theano`` (the engine module), ``T`` (its tensor module, with a
+``T.nnet`` namespace on both engines), ``shared``, ``function``, ``scan``,
+``grad``, ``clone``, ``RandomStreams``, ``floatX``, ``BACKEND`` and the small
+helpers ``logits_of_softmax`` / ``logits_of_sigmoid`` that the stable losses use.
+"""
+import os
+import types
+import weakref
+
+import numpy
+
+BACKEND = os.environ.get("DL_BACKEND", "pytensor").strip().lower()
+_ENGINES = ("pytensor", "theano")
+if BACKEND not in _ENGINES:
+    raise ImportError(
+        "DL_BACKEND=%r is not an engine DL knows; use one of %s" % (BACKEND, ", ".join(_ENGINES)))
+
+
+def _user_chose_floatX(flags_variable, rc_file):
+    """True when the user's own engine flags or rc file set floatX."""
+    if "floatx" in os.environ.get(flags_variable, "").lower():
+        return True
+    rc_path = os.path.expanduser(rc_file)
+    try:
+        with open(rc_path) as rc:
+            return "floatx" in rc.read().lower()
+    except OSError:
+        return False
+
+
+if BACKEND == "pytensor":
+    import pytensor as theano
+    import pytensor.tensor as _tensor
+    from pytensor.graph.replace import clone_replace as _clone_replace
+    from pytensor.tensor.special import Softmax as _SoftmaxOp
+
+    if not _user_chose_floatX("PYTENSOR_FLAGS", "~/.pytensorrc"):
+        theano.config.floatX = "float32"
+
+    # `T.nnet` as legacy scripts spell it.
+    _nnet = types.SimpleNamespace(
+        sigmoid=_tensor.sigmoid,
+        softplus=_tensor.softplus,
+        relu=lambda x: _tensor.maximum(x, 0),
+        softmax=lambda x: _tensor.special.softmax(x, axis=-1),
+        log_softmax=lambda x: _tensor.special.log_softmax(x, axis=-1),
+    )
+
+    class _TensorModule(types.ModuleType):
+        """pytensor.tensor, plus the `nnet` namespace Theano code expects."""
+
+        def __getattr__(self, name):
+            if name == "nnet":
+                return _nnet
+            return getattr(_tensor, name)
+
+    T = _TensorModule("T", _tensor.__doc__)
+
+    def softmax(x):
+        return _tensor.special.softmax(x, axis=-1)
+
+    def log_softmax(x):
+        return _tensor.special.log_softmax(x, axis=-1)
+
+    def _is_softmax(var):
+        return var.owner is not None and isinstance(var.owner.op, _SoftmaxOp)
+
+    def _is_sigmoid(var):
+        owner = var.owner
+        return (owner is not None and hasattr(owner.op, "scalar_op")
+                and type(owner.op.scalar_op).__name__.lower() == "sigmoid")
+
+    def clone(output, replace=None):
+        return _clone_replace(output, replace=replace)
+
+else:  # legacy Theano 1.0.5
+    os.environ.setdefault("THEANO_FLAGS", "blas.ldflags=")
+    if "blas.ldflags" not in os.environ["THEANO_FLAGS"]:
+        os.environ["THEANO_FLAGS"] += ",blas.ldflags="
+    import theano
+    import theano.tensor as T
+    from theano.tensor.nnet import Softmax as _SoftmaxOp
+    from theano.tensor.nnet.sigm import ScalarSigmoid as _ScalarSigmoid
+
+    if not _user_chose_floatX("THEANO_FLAGS", "~/.theanorc"):
+        theano.config.floatX = "float32"
+
+    def softmax(x):
+        # Theano's softmax works on rows; fold leading axes for 3-D input.
+        if x.ndim == 2:
+            return T.nnet.softmax(x)
+        flat = T.nnet.softmax(x.reshape((-1, x.shape[-1])))
+        return flat.reshape(x.shape)
+
+    def log_softmax(x):
+        shifted = x - x.max(axis=-1, keepdims=True)
+        return shifted - T.log(T.exp(shifted).sum(axis=-1, keepdims=True))
+
+    def _is_softmax(var):
+        if var.owner is None:
+            return False
+        if isinstance(var.owner.op, _SoftmaxOp):
+            return True
+        # a 3-D softmax is reshape(softmax(reshape(x)))
+        return False
+
+    def _is_sigmoid(var):
+        owner = var.owner
+        return (owner is not None and hasattr(owner.op, "scalar_op")
+                and isinstance(owner.op.scalar_op, _ScalarSigmoid))
+
+    def clone(output, replace=None):
+        return theano.clone(output, replace=replace)
+
+shared = theano.shared
+function = theano.function
+scan = theano.scan
+grad = theano.grad
+config = theano.config
+floatX = theano.config.floatX
+
+
+def logits_of_softmax(output):
+    """The pre-activation `a` when `output` is softmax(a), else None."""
+    return output.owner.inputs[0] if _is_softmax(output) else None
+
+
+def logits_of_sigmoid(output):
+    """The pre-activation `a` when `output` is sigmoid(a), else None."""
+    return output.owner.inputs[0] if _is_sigmoid(output) else None
+
+
+def cast_floatX(value):
+    """A NumPy array (or scalar) in the engine's float type."""
+    return numpy.asarray(value, dtype=theano.config.floatX)
+
+
+# Every draw's (shared generator -> next state), so that a compiled training
+# function can be given the updates of draws the user forgot to pass.
+_RANDOM_UPDATES = weakref.WeakKeyDictionary()
+
+
+def graph_inputs(outputs):
+    """The root variables (inputs, shared variables, constants) of `outputs`."""
+    if BACKEND == "pytensor":
+        try:
+            from pytensor.graph.traversal import graph_inputs as _inputs
+        except ImportError:
+            from pytensor.graph.basic import graph_inputs as _inputs
+    else:
+        from theano.gof.graph import inputs as _inputs
+    return list(_inputs(list(outputs)))
+
+
+def random_updates(outputs, existing=()):
+    """Updates for the random generators `outputs` draw from, not already in `existing`."""
+    updated = set(id(variable) for variable, _ in existing)
+    found = []
+    for variable in graph_inputs(outputs):
+        if id(variable) not in updated and variable in _RANDOM_UPDATES:
+            found.append((variable, _RANDOM_UPDATES[variable]))
+            updated.add(id(variable))
+    return found
+
+
+class RandomStreams(object):
+    """Theano's old RandomStreams interface, on either engine.
+
+    Each draw gets its own shared generator, seeded from this stream's seed,
+    and records the generator's update.  A compiled function that draws must
+    include those updates: ``srng.updates()`` (or a model's ``.updates``).
+
+    >>> srng = RandomStreams(seed=1)
+    >>> mask = srng.binomial(size=(3,), p=0.5)
+    >>> f = function([], mask, updates=srng.updates())
+    """
+
+    def __init__(self, seed=None):
+        self._seeder = numpy.random.RandomState(seed)
+        self._updates = []
+        self.state_updates = self._updates  # Theano's name for the same list
+
+    def _next_seed(self):
+        return int(self._seeder.randint(2 ** 30))
+
+    def updates(self):
+        """The (shared generator, next state) pairs of every draw so far."""
+        return list(self._updates)
+
+    if BACKEND == "pytensor":
+        def _draw(self, distribution, *args, **kwargs):
+            rng = theano.tensor.random.shared_rng(seed=self._next_seed())
+            next_rng, sample = getattr(rng, distribution)(*args, **kwargs)
+            self._updates.append((rng, next_rng))
+            _RANDOM_UPDATES[rng] = next_rng
+            return sample
+    else:
+        def _draw(self, distribution, *args, **kwargs):
+            from theano.tensor.shared_randomstreams import RandomStreams as _Legacy
+            legacy = _Legacy(seed=self._next_seed())
+            sample = getattr(legacy, distribution)(*args, **kwargs)
+            self._updates.extend(legacy.state_updates)
+            _RANDOM_UPDATES.update(dict(legacy.state_updates))
+            return sample
+
+    def binomial(self, size, n=1, p=0.5, dtype=None):
+        sample = self._draw("binomial", n, p, size=size) if BACKEND == "pytensor" \
+            else self._draw("binomial", size=size, n=n, p=p)
+        return T.cast(sample, dtype or floatX)
+
+    def uniform(self, size, low=0.0, high=1.0, dtype=None):
+        sample = self._draw("uniform", low, high, size=size) if BACKEND == "pytensor" \
+            else self._draw("uniform", size=size, low=low, high=high)
+        return T.cast(sample, dtype or floatX)
+
+    def normal(self, size, avg=0.0, std=1.0, dtype=None):
+        sample = self._draw("normal", avg, std, size=size) if BACKEND == "pytensor" \
+            else self._draw("normal", size=size, avg=avg, std=std)
+        return T.cast(sample, dtype or floatX)
+
+
+__all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
+           "config", "floatX", "RandomStreams", "softmax", "log_softmax",
+           "logits_of_softmax", "logits_of_sigmoid", "cast_floatX",
+           "graph_inputs", "random_updates"]

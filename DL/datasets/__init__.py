@@ -1,0 +1,21 @@
+"""Data sets, as `[train, valid, test]`, each a list `[inputs, targets, ...]`.
+
+    mnist()   28x28 digits: inputs (n, 784) float32 in [0, 1], targets (n,) int64
+              50000 / 10000 / 10000 examples (the deeplearning.net split)
+"""
+import numpy
+
+from DL.datasets.files import (DataFileError, SafeUnpickler, UnsafePickleError,  # noqa: F401
+                               load_pickles, locate, search_folders, sha256_of)
+
+MNIST_URL = "http://www.iro.umontreal.ca/~lisa/deep/data/mnist/mnist.pkl.gz"
+MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+
+
+def mnist(download=True):
+    """MNIST as `[[x, t], [x, t], [x, t]]` (train, valid, test)."""
+    path = locate("mnist.pkl.gz", MNIST_URL, MNIST_SHA256, download=download)
+    (sets,) = load_pickles(path, count=1)
+    if not (isinstance(sets, (tuple, list)) and len(sets) == 3):
+        raise DataFileError("%s does not hold (train, valid, test) in the classic layout" % path)
+    return [[numpy.asarray(x, dtype="float32"), numpy.asarray(t, dtype="int64")] for x, t in sets]

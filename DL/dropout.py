@@ -1,0 +1,27 @@
+"""Inverted dropout (Srivastava et al. 2014).
+
+    dropout(srng, rate, x) = x * m / (1 - rate),  m_ij ~ Bernoulli(1 - rate)
+
+Scaling at training time keeps E[output] = x, so the deterministic path
+(prediction) uses x unchanged.  Only training graphs call this.
+"""
+from DL.backend import T, floatX
+
+
+def check_rate(rate):
+    if not 0 <= rate < 1:
+        raise ValueError("dropout_rate must be in [0, 1), got %r" % (rate,))
+    return rate
+
+
+def dropout_mask(srng, rate, shape):
+    """A {0, 1/(1-rate)} mask of `shape`."""
+    keep = 1.0 - check_rate(rate)
+    return srng.binomial(size=shape, n=1, p=keep, dtype=floatX) / T.cast(keep, floatX)
+
+
+def dropout(srng, rate, x):
+    """x with each unit dropped with probability `rate`, survivors scaled up."""
+    if check_rate(rate) == 0:
+        return x
+    return x * dropout_mask(srng, rate, x.shape)

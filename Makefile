@@ -1,0 +1,28 @@
+# The README's two commands live here.
+#   make mnist   set up, fetch MNIST if missing, train an MLP, print its test error
+#   make test    set up and run the tests
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: setup mnist test bench clean
+
+$(VENV)/.installed: pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+mnist: setup
+	$(PY) examples/mlp-mnist-rmsprop.py --epochs 20
+
+test: setup
+	$(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) benchmarks/mnist_accuracy.py
+
+clean:
+	rm -rf $(VENV) *.egg-info
