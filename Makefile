@@ -4,12 +4,19 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# Data: $DL_DATA_DIR if set; else the shared copies beside the checkout, when present.
+SHARED_DATA := $(abspath ../shared/data)
+ifeq ($(DL_DATA_DIR),)
+ifneq ($(wildcard $(SHARED_DATA)/mnist.pkl.gz),)
+export DL_DATA_DIR := $(SHARED_DATA)
+endif
+endif
+export MPLBACKEND ?= Agg
 
 .PHONY: setup mnist test bench clean
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
