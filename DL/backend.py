@@ -121,7 +121,21 @@ else:  # legacy Theano 1.0.5
 
 shared = theano.shared
 function = theano.function
-scan = theano.scan
+
+if BACKEND == "pytensor":
+    import warnings as _warnings
+
+    def scan(*args, **kwargs):
+        """theano.scan with Theano's return value, (outputs, updates).
+
+        PyTensor 3 warns on every call that it will return only the outputs;
+        DL keeps the Theano signature, so that warning is silenced here."""
+        kwargs.setdefault("return_updates", True)
+        with _warnings.catch_warnings():
+            _warnings.filterwarnings("ignore", message="Scan return signature", category=DeprecationWarning)
+            return theano.scan(*args, **kwargs)
+else:
+    scan = theano.scan
 grad = theano.grad
 config = theano.config
 floatX = theano.config.floatX

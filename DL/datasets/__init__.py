@@ -7,6 +7,13 @@ import numpy
 
 from DL.datasets.files import (DataFileError, SafeUnpickler, UnsafePickleError,  # noqa: F401
                                load_pickles, locate, search_folders, sha256_of)
+from DL.datasets.sequences import (pad_and_mask, dataset_pad_and_mask,  # noqa: F401
+                                   padAndMask, datasetPadAndMask)
+from DL.datasets._imdb import imdb  # noqa: F401
+from DL.datasets._lag import lag_binary, lag_real, lag_softmax  # noqa: F401
+from DL.datasets._text import char_sequences, python_docs_text  # noqa: F401
+from DL.datasets._map1d import map1d, seeded_sets  # noqa: F401
+from DL.datasets._dice import bayes_posterior, dice  # noqa: F401
 
 MNIST_URL = "http://www.iro.umontreal.ca/~lisa/deep/data/mnist/mnist.pkl.gz"
 MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"

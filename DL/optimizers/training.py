@@ -14,13 +14,31 @@ validation error over the whole validation set; an improvement by more than
 and the parameters of the best validation error are kept and restored at the
 end.  Errors are exact over every example of a set: the last, partial
 minibatch counts, and minibatch means are weighted by their sizes.
+
+Nothing is lost to a crash or a bad step:
+- A step whose cost or gradient is NaN or infinite is not applied (the
+  training function's updates are guarded); training stops with
+  `NonFiniteCostError` naming the epoch and minibatch, the best parameters
+  restored.
+- Ctrl-C asks to stop after the minibatch under way (a second one stops at
+  once); `optimize` returns with the best parameters.
+- `checkpoint=PATH` saves the whole state (DL.checkpoint: parameters, update-rule
+  state, random generators, the loop) atomically every `checkpoint_every`
+  epochs, at the end, on Ctrl-C and on a non-finite cost (the state before
+  the bad step).  `resume=PATH` continues from it: a run killed at any moment
+  and resumed ends with the same parameters, bit for bit, as one never stopped.
 """
 import inspect
+import json
+import os
 import random
+import signal
+import threading
 import time
 
 import numpy
 
+from DL import checkpoint as checkpoints
 from DL import updates as update_rules
 from DL.backend import T, function, grad, random_updates
 from DL.utils import flatten
@@ -154,9 +172,32 @@ def _givens(inputs, data_set, index, batch_size):
     return givens
 
 
-def compile_functions(dataset, inputs, cost, params, errors, batch_size, rule, rule_options,
-                      extra_updates=(), max_grad_norm=None, mode=None):
-    """(train_model, {set name: error function}, rule updates) over a minibatch index."""
+def _all_finite(values):
+    """A symbolic bool: every element of `values` is finite (summed in float64, so
+    only NaN or inf makes the sum non-finite, not the size of finite values)."""
+    total = sum(T.sum(value, dtype="float64") for value in values)
+    return T.lt(abs(total), numpy.inf)
+
+
+def _unless_non_finite(finite, updates):
+    """Each tensor update applied only when `finite`; otherwise the variable keeps its
+    value.  (Random generators are not tensors; optimize() puts them back itself.)"""
+    guarded = []
+    for variable, new_value in updates:
+        dtype = getattr(variable, "dtype", None)
+        if dtype is not None and getattr(new_value, "dtype", None) == dtype and new_value.ndim == variable.ndim:
+            new_value = T.switch(finite, new_value, variable)
+        guarded.append((variable, new_value))
+    return guarded
+
+
+def compile_training(dataset, inputs, cost, params, errors, batch_size, rule, rule_options,
+                     extra_updates=(), max_grad_norm=None, mode=None, guard=False):
+    """compile_functions(), and the list of every shared variable training updates.
+
+    With `guard`, `train_model(i)` returns `(cost, finite)` and applies no update
+    when the cost or a gradient is NaN or infinite: the state stays that of the
+    last good step."""
     index = T.lscalar("index")
     error_functions = {}
     for name in ("test", "valid"):
@@ -168,9 +209,21 @@ def compile_functions(dataset, inputs, cost, params, errors, batch_size, rule, r
     rule_updates = rule(params, grads, **rule_options)
     all_updates = list(rule_updates) + list(extra_updates)
     all_updates += random_updates([cost], all_updates)
-    train_model = function([index], cost, updates=all_updates, mode=mode,
+    outputs = cost
+    if guard:
+        finite = _all_finite([cost] + list(grads))
+        all_updates = _unless_non_finite(finite, all_updates)
+        outputs = [cost, finite]
+    train_model = function([index], outputs, updates=all_updates, mode=mode,
                            givens=_givens(inputs, dataset[0], index, batch_size))
-    return train_model, error_functions, rule_updates
+    return train_model, error_functions, rule_updates, [variable for variable, _ in all_updates]
+
+
+def compile_functions(dataset, inputs, cost, params, errors, batch_size, rule, rule_options,
+                      extra_updates=(), max_grad_norm=None, mode=None):
+    """(train_model, {set name: error function}, rule updates) over a minibatch index."""
+    return compile_training(dataset, inputs, cost, params, errors, batch_size, rule, rule_options,
+                            extra_updates, max_grad_norm, mode)[:3]
 
 
 def set_error(error_function, n_examples, batch_size, batches=None):
@@ -190,11 +243,12 @@ def set_error(error_function, n_examples, batch_size, batches=None):
 class _Progress(object):
     """A tqdm bar over minibatches, or nothing when turned off."""
 
-    def __init__(self, enabled, total, name):
+    def __init__(self, enabled, total, name, initial=0):
         self.bar = None
         if enabled:
             from tqdm import tqdm
-            self.bar = tqdm(total=total, desc=name, unit="batch", leave=False, dynamic_ncols=True)
+            self.bar = tqdm(total=total, initial=initial, desc=name, unit="batch", leave=False,
+                            dynamic_ncols=True)
 
     def step(self, **postfix):
         if self.bar is not None:
@@ -215,11 +269,101 @@ class _Progress(object):
             self.bar.close()
 
 
+class _CtrlC(object):
+    """Within the block, a first Ctrl-C only asks to stop: the loop stops after the
+    minibatch under way, so no step is left half applied and a checkpoint can be
+    written.  A second Ctrl-C interrupts at once.  (Only in the main thread, and only
+    when Python's own handler is in place.)"""
+
+    def __init__(self, notify):
+        self.notify = notify
+        self.requested = False
+        self.previous = None
+
+    def __enter__(self):
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.notify()
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+class _Loop(object):
+    """Where early stopping is: everything a checkpoint carries besides the variables."""
+
+    def __init__(self, patience, n_train_batches):
+        self.epoch = 0                      # the epoch under way (0: none yet)
+        self.minibatch = n_train_batches    # minibatches done in it
+        self.iteration = 0
+        self.patience = patience
+        self.best_valid = numpy.inf
+        self.best_iteration = 0
+        self.test_at_best = None
+        self.history = []
+        self.costs_since = []
+        self.train_seconds = 0.0
+        self.test_sampler = random.Random(0)
+
+    def to_json(self):
+        state = dict(vars(self))
+        state["test_sampler"] = checkpoints.sampler_state(self.test_sampler)
+        state["best_valid"] = float(self.best_valid)
+        return state
+
+    def load_json(self, state, patience):
+        """The saved loop; a larger `patience` given now extends the saved one."""
+        sampler = state.pop("test_sampler")
+        vars(self).update(state)
+        checkpoints.set_sampler_state(self.test_sampler, sampler)
+        self.patience = max(self.patience, patience)
+
+
+def _check_checkpointing(checkpoint, checkpoint_every, resume):
+    """The checkpoint path and the file to resume from (None when starting afresh)."""
+    if not isinstance(checkpoint_every, int) or isinstance(checkpoint_every, bool) or checkpoint_every < 1:
+        raise ValueError("checkpoint_every must be a positive number of epochs, got %r"
+                         % (checkpoint_every,))
+    if checkpoint is not None:
+        checkpoint = os.fspath(checkpoint)
+        folder = os.path.dirname(os.path.abspath(checkpoint))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError("checkpoint=%s: the folder %s does not exist; create it first"
+                                    % (checkpoint, folder))
+        if not os.access(folder, os.W_OK):
+            raise PermissionError("checkpoint=%s: the folder %s is not writable" % (checkpoint, folder))
+    if resume is True:
+        if checkpoint is None:
+            raise ValueError("resume=True resumes from the checkpoint= file; pass checkpoint=PATH "
+                             "(or resume=PATH)")
+        return checkpoint, checkpoint if os.path.exists(checkpoint) else None
+    if resume in (None, False):
+        return checkpoint, None
+    resume = os.fspath(resume)
+    if not os.path.exists(resume):
+        raise FileNotFoundError("resume=%s: no checkpoint there to resume from (resume=True "
+                                "starts afresh when the checkpoint= file is missing)" % resume)
+    return checkpoint, resume
+
+
+def _jsonable_options(rule_options):
+    return json.loads(json.dumps(rule_options, default=repr))
+
+
 def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_epochs=1000,
              batch_size=20, patience=10000, patience_increase=2, improvement_threshold=0.995,
              updates=None, test_batches=-1, print_cost=False, optimizer="rmsprop",
              validation_frequency=None, max_grad_norm=None, mode=None, progress=True, verbose=True,
-             **rule_options):
+             checkpoint=None, checkpoint_every=1, resume=None, **rule_options):
     """Train `params` to lower `cost` on `dataset`; see the module docstring.
 
     dataset     [train, valid, test], each a list of shared variables in the
@@ -234,6 +378,11 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
     test_batches  > 0: measure test error on that many random test minibatches
     max_grad_norm clip the joint norm of all gradients to this
     mode        passed to every compiled function ('FAST_RUN', 'NUMBA', 'JAX')
+    checkpoint  a file to save the whole training state to (DL.checkpoint):
+                every `checkpoint_every` epochs, at the end, on Ctrl-C and on a
+                non-finite cost (then holding the state before the bad step)
+    resume      a checkpoint file to continue from, or True: from `checkpoint`
+                if that file exists, else start afresh
 
     Returns an OptimizeResult: (train_loss, valid_loss, test_loss), the error
     on each whole set with the best parameters, and the run's `history`.
@@ -244,11 +393,12 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
     for name, value in (("n_epochs", n_epochs), ("patience", patience)):
         if not value > 0:
             raise ValueError("%s must be positive, got %r" % (name, value))
+    checkpoint, resume = _check_checkpointing(checkpoint, checkpoint_every, resume)
 
     start = time.time()
-    train_model, error_functions, _ = compile_functions(
+    train_model, error_functions, _, updated = compile_training(
         dataset, inputs, cost, params, errors, batch_size, rule, rule_options,
-        extra_updates, max_grad_norm, mode)
+        extra_updates, max_grad_norm, mode, guard=True)
     compile_seconds = time.time() - start
 
     n_train_batches = -(-sizes[0] // batch_size)
@@ -261,79 +411,142 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
 
     def test_error():
         if 0 < test_batches < n_test_batches:
-            sample = sorted(test_sampler.sample(range(n_test_batches), test_batches))
+            sample = sorted(loop.test_sampler.sample(range(n_test_batches), test_batches))
             return set_error(error_functions["test"], sizes[2], batch_size, sample)
         return set_error(error_functions["test"], sizes[2], batch_size)
 
-    test_sampler = random.Random(0)
+    loop = _Loop(patience, n_train_batches)
     best_values = [p.get_value(borrow=False) for p in params]
-    best_valid, best_iteration, test_at_best = numpy.inf, 0, None
-    history, costs_since = [], []
-    epoch, iteration, stopped = 0, 0, "n_epochs"
-    bar = _Progress(progress, int(min(n_epochs, 10 ** 6)) * n_train_batches, optimizer)
-    bar.write("%s: training on %d examples, %d minibatches of %d an epoch (compiled in %.1f s)"
-              % (optimizer, sizes[0], n_train_batches, batch_size, compile_seconds), verbose)
-    train_start = time.time()
+    state = None
+    if checkpoint is not None or resume is not None:
+        state = checkpoints.TrainingState(params, updated, {
+            "optimizer": optimizer, "batch_size": batch_size, "set_sizes": list(sizes),
+            "rule_options": _jsonable_options(rule_options)})
+    if resume is not None:
+        saved_loop, best_values = state.restore(resume)
+        loop.load_json(saved_loop, patience)
+
+    def save_checkpoint():
+        if checkpoint is not None:
+            state.save(checkpoint, loop.to_json(), best_values)
+
+    done = max(loop.epoch - 1, 0) * n_train_batches + (loop.minibatch if loop.epoch else 0)
+    bar = _Progress(progress, int(min(n_epochs, 10 ** 6)) * n_train_batches, optimizer, done)
+    bar.write("%s: training on %d examples, %d minibatches of %d an epoch (compiled in %.1f s)%s"
+              % (optimizer, sizes[0], n_train_batches, batch_size, compile_seconds,
+                 "" if resume is None else "; resumed from %s at epoch %d, minibatch %d"
+                 % (resume, loop.epoch, loop.minibatch)), verbose)
+    ctrl_c = _CtrlC(lambda: bar.write("%s: stopping after this minibatch (Ctrl-C again to stop at once)"
+                                      % optimizer, True))
+    train_start = time.time() - loop.train_seconds
+    stopped, in_step = None, False
     try:
-        while epoch < n_epochs and stopped == "n_epochs":
-            epoch += 1
-            for minibatch in range(n_train_batches):
-                minibatch_cost = float(train_model(minibatch))
-                if not numpy.isfinite(minibatch_cost):
-                    for param, value in zip(params, best_values):
-                        param.set_value(value)
-                    raise NonFiniteCostError(
-                        "training cost became %r at epoch %d, minibatch %d/%d (iteration %d); the "
-                        "best parameters so far were restored. Lower the learning rate, clip "
-                        "gradients (max_grad_norm=...) or check the data for NaN/inf."
-                        % (minibatch_cost, epoch, minibatch + 1, n_train_batches, iteration + 1),
-                        epoch, minibatch + 1, history)
-                costs_since.append(minibatch_cost)
+        with ctrl_c:
+            while stopped is None:
+                if loop.patience <= loop.iteration:
+                    stopped = "patience"
+                    break
+                if loop.minibatch == n_train_batches:
+                    if loop.epoch >= n_epochs:
+                        stopped = "n_epochs"
+                        break
+                    loop.epoch, loop.minibatch = loop.epoch + 1, 0
+                if ctrl_c.requested:
+                    raise KeyboardInterrupt
+                in_step = True
+                generators = [checkpoints.generator_state(g) for g in state.generators] if state else None
+                minibatch_cost, finite = train_model(loop.minibatch)
+                minibatch_cost = float(minibatch_cost)
+                if not finite:
+                    # the guard left every tensor as before this step; the generators too
+                    for generator, before in zip(state.generators if state else (), generators):
+                        checkpoints.set_generator_state(generator, before)
+                    loop.train_seconds = time.time() - train_start
+                    save_checkpoint()
+                    raise _non_finite(minibatch_cost, loop, n_train_batches, checkpoint)
+                loop.costs_since.append(minibatch_cost)
                 if print_cost:
                     bar.write("    cost: %0.05f" % minibatch_cost, True)
-                iteration += 1
-                if iteration % validation_frequency == 0:
-                    this_valid = valid_error()
-                    record = {"epoch": epoch, "iteration": iteration, "minibatch": minibatch + 1,
-                              "train_cost": float(numpy.mean(costs_since)), "valid_error": this_valid,
-                              "test_error": None, "seconds": time.time() - train_start}
-                    costs_since = []
-                    if this_valid < best_valid:
-                        if this_valid < best_valid * improvement_threshold:
-                            patience = max(patience, iteration * patience_increase)
-                        best_valid, best_iteration = this_valid, iteration
+                loop.iteration += 1
+                if loop.iteration % validation_frequency == 0:
+                    record, improved = _validate(loop, valid_error, test_error, improvement_threshold,
+                                                 patience_increase, time.time() - train_start)
+                    if improved:
                         best_values = [p.get_value(borrow=False) for p in params]
-                        test_at_best = record["test_error"] = test_error()
-                    history.append(record)
                     bar.write("epoch %i, minibatch %i/%i: validation error %.3f %%%s"
-                              % (epoch, minibatch + 1, n_train_batches, this_valid * 100,
+                              % (loop.epoch, loop.minibatch + 1, n_train_batches, record["valid_error"] * 100,
                                  "" if record["test_error"] is None
                                  else ", test error of the best model %.3f %%" % (record["test_error"] * 100)),
                               verbose)
-                bar.step(epoch=epoch, cost="%.4f" % minibatch_cost)
-                if patience <= iteration:
-                    stopped = "patience"
-                    break
+                loop.minibatch += 1
+                in_step = False
+                bar.step(epoch=loop.epoch, cost="%.4f" % minibatch_cost)
+                if loop.minibatch == n_train_batches and loop.epoch % checkpoint_every == 0:
+                    loop.train_seconds = time.time() - train_start
+                    save_checkpoint()
     except KeyboardInterrupt:
         stopped = "interrupted"
-        bar.write("%s: interrupted at epoch %d; keeping the best parameters" % (optimizer, epoch), True)
+        bar.write("%s: interrupted at epoch %d; keeping the best parameters%s"
+                  % (optimizer, loop.epoch, _interrupted_note(checkpoint, in_step)), True)
+    except NonFiniteCostError:
+        for param, value in zip(params, best_values):
+            param.set_value(value)
+        raise
     finally:
         bar.close()
-    train_seconds = time.time() - train_start
+    loop.train_seconds = time.time() - train_start
+    if not in_step:
+        save_checkpoint()  # the state to continue from, before the best parameters return
 
-    if history:
+    if loop.history:
         for param, value in zip(params, best_values):
             param.set_value(value)
     final = _final_errors(dataset, inputs, errors, batch_size, sizes, error_functions, mode)
     bar.write("%s: stopped (%s) after %d epochs, %.1f s; best validation error %.3f %% at iteration %d; "
               "errors with the best parameters: train %.3f %%, valid %.3f %%, test %.3f %%"
-              % (optimizer, stopped, epoch, train_seconds, best_valid * 100, best_iteration,
-                 final[0] * 100, final[1] * 100, final[2] * 100), verbose)
-    return OptimizeResult(final, history=history, best_valid_error=float(best_valid),
-                          best_iteration=best_iteration, test_error_at_best=test_at_best,
-                          epochs=epoch, iterations=iteration, stopped=stopped,
-                          compile_seconds=compile_seconds, train_seconds=train_seconds,
-                          optimizer=optimizer)
+              % (optimizer, stopped, loop.epoch, loop.train_seconds, loop.best_valid * 100,
+                 loop.best_iteration, final[0] * 100, final[1] * 100, final[2] * 100), verbose)
+    return OptimizeResult(final, history=loop.history, best_valid_error=float(loop.best_valid),
+                          best_iteration=loop.best_iteration, test_error_at_best=loop.test_at_best,
+                          epochs=loop.epoch, iterations=loop.iteration, stopped=stopped,
+                          compile_seconds=compile_seconds, train_seconds=loop.train_seconds,
+                          optimizer=optimizer, checkpoint=checkpoint)
+
+
+def _validate(loop, valid_error, test_error, improvement_threshold, patience_increase, seconds):
+    """Measure the validation error and note an improvement: (history record, improved)."""
+    this_valid = valid_error()
+    record = {"epoch": loop.epoch, "iteration": loop.iteration, "minibatch": loop.minibatch + 1,
+              "train_cost": float(numpy.mean(loop.costs_since)), "valid_error": this_valid,
+              "test_error": None, "seconds": seconds}
+    loop.costs_since = []
+    if this_valid < loop.best_valid:
+        if this_valid < loop.best_valid * improvement_threshold:
+            loop.patience = max(loop.patience, loop.iteration * patience_increase)
+        loop.best_valid, loop.best_iteration = this_valid, loop.iteration
+        loop.test_at_best = record["test_error"] = test_error()
+    loop.history.append(record)
+    return record, record["test_error"] is not None
+
+
+def _non_finite(cost, loop, n_train_batches, checkpoint):
+    what = ("training cost became %r" % cost if not numpy.isfinite(cost)
+            else "a gradient became NaN or infinite (cost %r)" % cost)
+    return NonFiniteCostError(
+        "%s at epoch %d, minibatch %d/%d (iteration %d); that step was not applied and the "
+        "best parameters so far were restored%s. Lower the learning rate, clip gradients "
+        "(max_grad_norm=...) or check the data for NaN/inf."
+        % (what, loop.epoch, loop.minibatch + 1, n_train_batches, loop.iteration + 1,
+           "" if checkpoint is None else "; %s holds the state before that step" % checkpoint),
+        loop.epoch, loop.minibatch + 1, loop.history)
+
+
+def _interrupted_note(checkpoint, in_step):
+    if checkpoint is None:
+        return ""
+    if in_step:
+        return " (stopped inside a minibatch: %s keeps the last complete checkpoint)" % checkpoint
+    return "; the state to continue from is in %s" % checkpoint
 
 
 def _final_errors(dataset, inputs, errors, batch_size, sizes, error_functions, mode):

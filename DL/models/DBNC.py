@@ -1,0 +1,50 @@
+"""A column DBN: a stack of ForwardFeedColumns, then an output layer.
+
+    h_0 = x,  h_i = max_c ForwardFeed_{i,c}(h_{i-1}),  y = outputActivation(h_k W_o + b_o)
+
+`ff_sizes = [[n_11, ..., n_1a], [n_21, ...], ...]`: the hidden sizes of the
+columns of each stage (a stage's input size is the previous stage's last
+size; the first's is `n_in`); every stage has `n_parallel` columns.
+
+    x (n_examples, n_in)   y (n_examples, n_out)
+
+params: `[[stage_1 params, ..., stage_k params], [W_o, b_o]]`, nested as the DBN's.
+(The original package's note: slower than a DBN and no better;
+benchmarks/state_estimators.py measures both at the same number of weights.)
+"""
+from DL.models.ForwardFeedColumn import ForwardFeedColumn
+from DL.models.HiddenLayer import HiddenLayer
+from DL.models.base import Model, check_size, sub_params
+from DL.models.estimator import check_hidden_sizes
+
+
+class DBNC(Model):
+
+    def __init__(self, rng, input, n_in, n_out, ff_sizes, n_parallel=1, dropout_rate=0, activation="tanh",
+                 outputActivation="softmax", params=None, name="DBNC"):
+        n_in = check_size(n_in, name + ": n_in")
+        stages = [check_hidden_sizes(sizes, "ff_sizes[%d]" % i, name) for i, sizes in enumerate(ff_sizes or [])]
+        if any(not sizes for sizes in stages):
+            raise ValueError("%s: each entry of ff_sizes must list at least one layer size, e.g. "
+                             "[[500], [10, 500]], got %r" % (name, ff_sizes))
+        columns_params, output_params = sub_params(params, 2, name)
+        columns_params = sub_params(columns_params, len(stages), name + " (params[0], one per stage)")
+        self.input = input
+        self.columns = []
+        top, top_deterministic, n_top = input, input, n_in
+        for i, sizes in enumerate(stages):
+            column = ForwardFeedColumn(rng, top, [n_top] + sizes, n_parallel, dropout_rate, activation,
+                                       columns_params[i], input_deterministic=top_deterministic,
+                                       name="%s.columns[%d]" % (name, i))
+            self.columns.append(column)
+            top, top_deterministic, n_top = column.output, column.output_deterministic, sizes[-1]
+        self.outputLayer = HiddenLayer(rng, top, n_top, n_out, 0, output_params, outputActivation,
+                                       input_deterministic=top_deterministic, name=name + ".outputLayer")
+        self.layers = self.columns + [self.outputLayer]
+        self.outputActivation = self.outputLayer.outputActivation
+        self.output = self.outputLayer.output
+        self.output_deterministic = self.outputLayer.output_deterministic
+
+    @property
+    def params(self):
+        return [[column.params for column in self.columns], self.outputLayer.params]

@@ -1,0 +1,50 @@
+"""Embedded Unsupervised State Estimator: the USE on learned embeddings of observation ids.
+
+    e_t = E[o_t]                                  E (n_obs, e_obs), an EmbeddingLayer
+    h_t = act([F_filt(k_{t-1}), F_obs(e_t)] W_h + b_h)       k_{-1} = k0 (learned)
+    k_t = act([F_trans(h_t), F_act(a_t)] W_k + b_k)
+    y_t = outputActivation(F_pred(k_t) W_y + b_y)     the distribution of o_{t+1} over n_obs ids
+
+For many distinct observations (symbols, words) an id and an `e_obs`-number
+embedding replace a wide one-hot vector.
+
+    obs (n_examples, n_timesteps) integer ids in 0 .. n_obs - 1
+        (or one-hot floats (n_examples, n_timesteps, n_obs), as the original package's)
+    act (n_examples, n_timesteps, n_act)
+    h_t, k_t (n_examples, n_timesteps, n_hidden)   output (n_examples, n_timesteps, n_obs)
+
+`loss()` and `errors()` compare y_t with o_{t+1}: ids for softmax outputs, their
+one-hot vectors for sigmoid or linear outputs.
+params: `[k0, embeddingLayer, observationFF, filterFF, hLayer, transformFF, actionFF,
+kLayer, predictorFF, outputLayer]`.
+"""
+from DL.backend import T, floatX
+from DL.models.EmbeddingLayer import EmbeddingLayer
+from DL.models.base import check_size, sub_params
+from DL.models.estimator import (NextObservationEstimator, check_deep_sizes, check_sequences,
+                                 deep_estimator, observed_targets)
+
+
+class EUSE(NextObservationEstimator):
+
+    def __init__(self, rng, obs, act, n_obs, e_obs, n_act, n_hidden, dropout_rate=0, ff_obs=None, ff_filt=None,
+                 ff_trans=None, ff_act=None, ff_pred=None, activation="tanh", outputActivation="softmax",
+                 params=None, name="EUSE"):
+        sizes = check_deep_sizes(name, ff_obs, ff_filt, ff_trans, ff_act, ff_pred)
+        e_obs = check_size(e_obs, name + ": e_obs")
+        params = sub_params(params, 10, name)
+        self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
+        onehot = getattr(obs, "ndim", None) == 3
+        self.obs, self.act = check_sequences(obs, act, n_obs, n_act, name, "float" if onehot else "int")
+        self.embeddingLayer = EmbeddingLayer(rng, self.obs, n_obs, e_obs, onehot, params[1],
+                                             name=name + ".embeddingLayer")
+        embedded = self.embeddingLayer.output
+        self.layers = [self.embeddingLayer] + deep_estimator(
+            self, rng, (embedded, embedded), e_obs, self.act, n_act, n_obs, sizes, params[2:])
+        if onehot:
+            observed = observed_targets(self.obs, self.outputActivation)
+        elif self.outputActivation == "softmax":
+            observed = self.obs
+        else:
+            observed = T.eye(self.embeddingLayer.W.shape[0], dtype=floatX)[self.obs]
+        self._next_observation(observed)

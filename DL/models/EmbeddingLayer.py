@@ -1,0 +1,75 @@
+"""A lookup table of learned vectors, one row per id (word embeddings).
+
+    output[..., :] = W[ids[...], :]          integer ids (the default)
+    output         = onehot W                 onehot=True: float one-hot rows
+
+W `(n_in, n_out)`: `n_in` ids (the vocabulary), `n_out` numbers per id.  Ids of
+any shape give that shape plus `(n_out,)`: `(n_examples, n_timesteps)` word ids
+give `(n_examples, n_timesteps, n_out)`, the input of an RNN or LSTM.  Ids
+index the table (no product with one-hot rows, whose cost grows with the
+vocabulary); `onehot=True` takes float one-hot input `(..., n_in)` instead.
+
+An id outside `0 .. n_in - 1` at run time stops the compiled function with an
+error that names the valid range.  W starts small (uniform in +-0.01, as the
+LSTM tutorial's embeddings); L2 penalizes the table, L1 is 0.
+params: `[W]`.
+"""
+import numpy
+
+from DL import backend
+from DL.backend import T, floatX
+from DL.models.base import Model, as_tensor, check_size, make_param, sub_params
+from DL.regularization import L2_sqr
+
+INITIAL_SCALE = 0.01
+
+
+def checked_ids(ids, n_in, owner):
+    """`ids` unchanged, with a run-time check that each lies in 0 .. n_in - 1."""
+    check = getattr(backend, "check_and_raise", None)
+    if check is None:  # an engine adapter without run-time checks: indexing still fails, tersely
+        return ids
+    inside = T.and_(T.ge(T.min(ids), 0), T.lt(T.max(ids), n_in))
+    return check(ids, T.or_(T.eq(ids.size, 0), inside),
+                 "%s: word ids must lie in 0 .. %d (n_in=%d ids); map rarer words to the unknown "
+                 "id 1 first (DL.datasets.imdb does, with vocabulary_size=n_in)" % (owner, n_in - 1, n_in),
+                 IndexError)
+
+
+class EmbeddingLayer(Model):
+
+    def __init__(self, rng, input, n_in, n_out, onehot=False, params=None, name="EmbeddingLayer"):
+        self.name = name
+        n_in = check_size(n_in, "%s: n_in" % name)
+        n_out = check_size(n_out, "%s: n_out" % name)
+        self.n_in, self.n_out, self.onehot = n_in, n_out, bool(onehot)
+        (W_value,) = sub_params(params, 1, name)
+        self.W = make_param(W_value, (n_in, n_out), "W", name, lambda: numpy.asarray(
+            rng.uniform(-INITIAL_SCALE, INITIAL_SCALE, size=(n_in, n_out)), dtype=floatX))
+
+        if self.onehot:
+            self.input = as_tensor(input, "%s: input" % name, (1, 2, 3, 4),
+                                   "one-hot rows (..., n_in=%d)" % n_in)
+            self.output = T.dot(self.input, self.W)
+        else:
+            self.input = as_tensor(input, "%s: input" % name, (0, 1, 2, 3),
+                                   "integer ids, e.g. (n_examples, n_timesteps)", kind="int")
+            self.output = self.W[checked_ids(self.input, n_in, name)]
+        # No dropout here: both paths are the same lookup.
+        self.output_deterministic = self.output
+
+    @property
+    def params(self):
+        return [self.W]
+
+    @property
+    def L1(self):
+        return 0
+
+    @property
+    def L2_sqr(self):
+        return L2_sqr([self.W])
+
+    @property
+    def updates(self):
+        return []

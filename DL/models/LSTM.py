@@ -1,0 +1,97 @@
+"""A long short-term memory layer (Hochreiter and Schmidhuber 1997; the
+deeplearning.net LSTM tutorial's variant, without peepholes).
+
+    a_t = x_t W + h_{t-1} U + b                    (n_examples, 4 n_units): the four gates at once
+    i_t = sigmoid(a_t[:, 0n:1n])                   input gate
+    f_t = sigmoid(a_t[:, 1n:2n])                   forget gate
+    o_t = sigmoid(a_t[:, 2n:3n])                   output gate
+    g_t = activation(a_t[:, 3n:4n])                candidate cell
+    c_t = f_t * c_{t-1} + i_t * g_t                memory cell
+    h_t = o_t * activation(c_t)                    output
+    on a padded step (mask 0):  c_t = c_{t-1},  h_t = h_{t-1}
+
+x `(n_examples, n_timesteps, n_units)` (e.g. an EmbeddingLayer's output), mask
+`(n_examples, n_timesteps)` float (or None: every step is real), output h
+`(n_examples, n_timesteps, n_units)`; c_0 = h_0 = 0.  x W + b is computed for
+every step before the scan, so a step costs one product, h_{t-1} U.  W and U
+`(n_units, 4 n_units)` start as four orthogonal blocks, b at zero.  Pool the
+output over the valid steps with `DL.pooling.mean_pool(lstm.output, mask)`.
+
+params: `[W, U, b]`; L1 and L2 cover W and U.  No dropout inside, so
+`output_deterministic` is `output`.
+"""
+import numpy
+
+from DL import activations
+from DL.backend import T
+from DL.init import orthogonal, zeros
+from DL.models.RNN import scan_over_time, sequence_input, sequence_mask
+from DL.models.base import Model, check_size, make_param, sub_params
+from DL.regularization import L1, L2_sqr
+
+GATE_ORDER = "ifoc"  # the column blocks of W, U and b: input, forget, output gate, candidate cell
+N_GATES = len(GATE_ORDER)
+
+
+def gate_blocks(rng, n_units):
+    """(n_units, 4 n_units): one orthogonal block per gate."""
+    return numpy.concatenate([orthogonal(rng, n_units) for _ in range(N_GATES)], axis=1)
+
+
+def lstm_step(input_part_t, h_tm1, c_tm1, U, activation):
+    """One LSTM step from the hoisted x_t W + b; returns (h_t, c_t)."""
+    n = U.shape[0]
+    gates = input_part_t + T.dot(h_tm1, U)
+    input_gate = T.sigmoid(gates[:, 0 * n:1 * n])
+    forget_gate = T.sigmoid(gates[:, 1 * n:2 * n])
+    output_gate = T.sigmoid(gates[:, 2 * n:3 * n])
+    candidate = activation(gates[:, 3 * n:4 * n])
+    c_t = forget_gate * c_tm1 + input_gate * candidate
+    return output_gate * activation(c_t), c_t
+
+
+class LSTM(Model):
+
+    GATE_ORDER = GATE_ORDER
+
+    def __init__(self, rng, input, mask, n_units, activation="tanh", params=None, name="LSTM"):
+        self.name = name
+        self.n_units = n_units = check_size(n_units, "%s: n_units" % name)
+        self.activation = activations.get(activation)
+        self.input = sequence_input(input, "%s: input" % name, n_units)
+        self.mask = sequence_mask(mask, self.input, name)
+
+        W_value, U_value, b_value = sub_params(params, 3, name)
+        self.W = make_param(W_value, (n_units, N_GATES * n_units), "W", name, lambda: gate_blocks(rng, n_units))
+        self.U = make_param(U_value, (n_units, N_GATES * n_units), "U", name, lambda: gate_blocks(rng, n_units))
+        self.b = make_param(b_value, (N_GATES * n_units,), "b", name, lambda: zeros(N_GATES * n_units))
+
+        input_part = T.dot(self.input, self.W) + self.b  # every step's x_t W + b, before the scan
+        start = T.zeros((self.input.shape[0], n_units), dtype=input_part.dtype)
+
+        def step(input_part_t, h_tm1, c_tm1, U):
+            return lstm_step(input_part_t, h_tm1, c_tm1, U, self.activation)
+
+        self.h, self.c = scan_over_time(step, [input_part], [start, start], [self.U], self.mask,
+                                        name=name + ".scan")
+        self.output = self.output_deterministic = self.h
+
+    @property
+    def weights(self):
+        return [self.W, self.U]
+
+    @property
+    def params(self):
+        return [self.W, self.U, self.b]
+
+    @property
+    def L1(self):
+        return L1(self.weights)
+
+    @property
+    def L2_sqr(self):
+        return L2_sqr(self.weights)
+
+    @property
+    def updates(self):
+        return []

@@ -1,0 +1,54 @@
+"""A multiplicative recurrent network (Sutskever, Martens and Hinton 2011).
+
+    f_t = (h_{t-1} W_fh) * (x_t W_fx)                the input gates the transition
+    h_t = activation(f_t W_hf + x_t W_hx + b)
+    y_t = outputActivation(h_t W_o + b_o)
+
+that is h_t = activation(W_hx x_t + W_hf diag(W_fx x_t) W_fh h_{t-1} + b): each
+input chooses its own transition matrix, factored through `n_fact` factors.
+The step is a MultiplicativeLayer with input h_{t-1} and multiplier x_t
+(W_fi = W_fh, W_fm = W_fx, W_of = W_hf, W_om = W_hx).
+
+x `(n_examples, n_timesteps, n_in)`, h `(n_examples, n_timesteps, n_hidden)`,
+y `(n_examples, n_timesteps, n_out)`.  h0 is learned.  The mask, loss, errors
+and variational dropout are the RNN's (see DL.models.RNN): padded steps hold
+the state, one dropout mask per sequence acts on h at every step.
+
+params: `[h0, [W_fh, W_hf, W_fx, W_hx, b], [W_o, b_o]]`.
+"""
+from DL.backend import T
+from DL.models.MultiplicativeLayer import MultiplicativeLayer
+from DL.models.RNN import RNN, dropped, scan_over_time
+from DL.models.base import check_size
+
+
+class MRNN(RNN):
+
+    def __init__(self, rng, input, n_in, n_hidden, n_out, n_fact, dropout_rate=0, activation="tanh",
+                 outputActivation="softmax", params=None, mask=None, name="MRNN"):
+        self.n_fact = check_size(n_fact, "%s: n_fact" % name)
+        self._build(rng, input, n_in, n_hidden, n_out, dropout_rate, activation, outputActivation,
+                    params, mask, name)
+
+    def transition_layer(self, rng, activation, params):
+        """The multiplicative unit: input h_{t-1}, multiplier x_t (set per step in the scan)."""
+        return MultiplicativeLayer(rng, T.matrix("h_tm1"), T.matrix("x_t"), n_in=self.n_hidden,
+                                   n_out=self.n_hidden, n_mult=self.n_in, n_fact=self.n_fact,
+                                   activation=activation, params=params, name=self.name + ".hiddenLayer")
+
+    def hidden_states(self, drop):
+        layer = self.hiddenLayer
+        n_weights = len(layer.params)
+
+        def step(x_t, h_tm1, *constants):
+            weights, drop_t = constants[:n_weights], constants[n_weights:]
+            return layer.apply(dropped(h_tm1, drop_t), x_t, weights)
+
+        (h,) = scan_over_time(step, [self.input], [self.initial_state()],
+                              layer.params + ([] if drop is None else [drop]), self.mask,
+                              name=self.name + ".scan")
+        return h
+
+    def step(self, x_t, h_tm1):
+        h_t = self.hiddenLayer.apply(h_tm1, x_t)
+        return h_t, self.outputLayer.apply(h_t)

@@ -1,0 +1,49 @@
+"""Multiplicative Unsupervised State Estimator: the USE with gated transitions.
+
+                          o_t              a_t
+                           |                |
+                  .--------|       .--------|
+                  |        v       |        v
+     k_{t-1} ---- x ---->  h_t ---- x ---->  k_t ----------->  h_{t+1}
+                                             |
+                                             v
+                                            y_t  = p(o_{t+1} | o_0..o_t, a_0..a_t)
+
+The observation chooses the filter's matrix and the action the transform's,
+through factored multiplicative units (DL.models.MultiplicativeLayer):
+
+    h_t = act(((k_{t-1} W_fi) * (o_t W_fm)) W_of + o_t W_om + b)      k_{-1} = k0 (learned)
+    k_t = act(((h_t V_fi) * (a_t V_fm)) V_of + a_t V_om + c)
+    y_t = outputActivation(k_t W_y + b_y)
+
+with `n_fact` factors per unit (default n_hidden).  An action that moves the
+agent then acts on the state as its own linear map, which an additive USE has
+to build from its hidden units.
+
+    obs (n_examples, n_timesteps, n_obs)   act (n_examples, n_timesteps, n_act)
+    h_t, k_t (n_examples, n_timesteps, n_hidden)   output (n_examples, n_timesteps, n_obs)
+
+`loss()` and `errors()` compare y_t with o_{t+1}, as in the USE.
+params: `[k0, hLayer, kLayer, outputLayer]`.
+"""
+from DL.models.base import check_size, sub_params
+from DL.models.estimator import GatedCell, NextObservationEstimator, check_sequences, observed_targets
+
+
+class MUSE(NextObservationEstimator):
+
+    def __init__(self, rng, obs, act, n_obs, n_act, n_hidden, n_fact=None, dropout_rate=0, activation="tanh",
+                 outputActivation="softmax", params=None, name="MUSE"):
+        n_fact = n_hidden if n_fact is None else check_size(n_fact, name + ": n_fact")
+        params = sub_params(params, 4, name)
+        self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
+        self.obs, self.act = check_sequences(obs, act, n_obs, n_act, name)
+        self.filter = GatedCell(rng, self.n_hidden, n_obs, self.n_hidden, n_fact, activation, params[1],
+                                name + ".hLayer")
+        self.transform = GatedCell(rng, self.n_hidden, n_act, self.n_hidden, n_fact, activation, params[2],
+                                   name + ".kLayer")
+        self.hLayer, self.kLayer = self.filter.layer, self.transform.layer
+        states = self._estimate((self.obs, self.obs), (self.act, self.act))
+        self._predict(rng, states, n_obs, None, None, params[3])
+        self.layers = [self.hLayer, self.kLayer, self.outputLayer]
+        self._next_observation(observed_targets(self.obs, self.outputActivation))

@@ -1,0 +1,85 @@
+"""The factored multiplicative unit (Sutskever, Martens and Hinton 2011).
+
+    f      = (input W_fi) * (mult W_fm)                  elementwise: the factors
+    output = activation(f W_of + mult W_om + b)
+
+The multiplicative input `mult` chooses, through the factors, the matrix that
+maps `input` to `output`: W(mult) = W_fi diag(mult W_fm) W_of, a rank-n_fact
+tensor product without ever forming an `(n_in, n_out)` matrix per example.
+Rows are examples, so the whole minibatch is one product per matrix.
+
+    input  (n_examples, n_in)    or (n_examples, n_timesteps, n_in)
+    mult   (n_examples, n_mult)  or (n_examples, n_timesteps, n_mult)
+    output (n_examples, n_out)   or (n_examples, n_timesteps, n_out)
+    W_fi (n_in, n_fact)  W_of (n_fact, n_out)  W_fm (n_mult, n_fact)  W_om (n_mult, n_out)  b (n_out,)
+
+params: `[W_fi, W_of, W_fm, W_om, b]` (the original package's order).  Weights
+start Glorot-uniform, b at zero; L1 and L2 cover the four weight matrices.
+
+Recurrent models reuse the unit inside `theano.scan` through
+`apply(input, mult, weights)`, passing the scan's copies of `params`
+(see DL.models.MRNN).
+"""
+from DL import activations
+from DL.backend import T
+from DL.init import glorot_uniform, zeros
+from DL.models.base import Model, as_tensor, check_size, make_param, sub_params
+from DL.regularization import L1, L2_sqr
+
+
+def multiplicative_unit(input, mult, weights, activation):
+    """activation(((input W_fi) * (mult W_fm)) W_of + mult W_om + b); weights = [W_fi, W_of, W_fm, W_om, b]."""
+    W_fi, W_of, W_fm, W_om, b = weights
+    factors = T.dot(input, W_fi) * T.dot(mult, W_fm)
+    return activation(T.dot(factors, W_of) + T.dot(mult, W_om) + b)
+
+
+class MultiplicativeLayer(Model):
+
+    def __init__(self, rng, input, mult, n_in, n_out, n_mult, n_fact, activation="tanh",
+                 params=None, name="MultiplicativeLayer"):
+        self.name = name
+        n_in, n_out, n_mult, n_fact = [check_size(value, "%s: %s" % (name, argument)) for value, argument in
+                                       ((n_in, "n_in"), (n_out, "n_out"), (n_mult, "n_mult"), (n_fact, "n_fact"))]
+        self.activation = activations.get(activation)
+        self.outputActivation = activations.name_of(activation)
+        self.input = as_tensor(input, "%s: input" % name, (2, 3), "(n_examples, n_in) or (n_examples, n_timesteps, n_in)")
+        self.mult = as_tensor(mult, "%s: mult" % name, (self.input.ndim,),
+                              "(n_examples, n_mult) or (n_examples, n_timesteps, n_mult), the rank of input")
+
+        shapes = (("W_fi", (n_in, n_fact)), ("W_of", (n_fact, n_out)),
+                  ("W_fm", (n_mult, n_fact)), ("W_om", (n_mult, n_out)))
+        values = sub_params(params, 5, name)
+        self.W_fi, self.W_of, self.W_fm, self.W_om = [
+            make_param(value, shape, weight_name, name,
+                       lambda shape=shape: glorot_uniform(rng, shape[0], shape[1], self.outputActivation))
+            for value, (weight_name, shape) in zip(values, shapes)]
+        self.b = make_param(values[4], (n_out,), "b", name, lambda: zeros(n_out))
+
+        self.output = self.apply(self.input, self.mult)
+        self.output_deterministic = self.output  # no dropout inside the unit
+
+    def apply(self, input, mult, weights=None):
+        """The unit on other inputs; `weights` defaults to this layer's `params`
+        (pass the scan's own copies inside a strict `theano.scan`)."""
+        return multiplicative_unit(input, mult, self.params if weights is None else weights, self.activation)
+
+    @property
+    def weights(self):
+        return [self.W_fi, self.W_of, self.W_fm, self.W_om]
+
+    @property
+    def params(self):
+        return self.weights + [self.b]
+
+    @property
+    def L1(self):
+        return L1(self.weights)
+
+    @property
+    def L2_sqr(self):
+        return L2_sqr(self.weights)
+
+    @property
+    def updates(self):
+        return []

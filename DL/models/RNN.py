@@ -1,0 +1,189 @@
+"""An Elman recurrent network, and the scan machinery the recurrent models share.
+
+    h_0 = h0                                          (learned)
+    h_t = activation([x_t, h_{t-1} * d] W_h + b_h)    the transition: a HiddenLayer over [x_t, h_{t-1}]
+    y_t = outputActivation((h_t * d) W_o + b_o)       the output layer: a HiddenLayer on every step
+
+x `(n_examples, n_timesteps, n_in)`, h `(n_examples, n_timesteps, n_hidden)`,
+y `(n_examples, n_timesteps, n_out)`; W_h `(n_in + n_hidden, n_hidden)`.
+Since [x_t, h] W_h = x_t W_h[:n_in] + h W_h[n_in:], the input's share is
+computed for every step at once before the scan; only h W_h[n_in:] runs in it.
+
+Mask: an optional float `(n_examples, n_timesteps)`, 1 on real steps and 0 on
+padding.  On a padded step the state holds still (h_t = h_{t-1}), so padding,
+wherever it sits, changes no output of a real step; `loss(y)` and `errors(y)`
+average over the real steps only.
+
+Dropout (variational, Gal and Ghahramani 2016): with `dropout_rate > 0`, one
+mask d `(n_examples, n_hidden)` is drawn per sequence, outside the scan, and
+drops the same units of h at every step, both where h feeds the next step and
+where it feeds the output.  Prediction (`output_deterministic`, `pred`,
+`errors`) uses d = 1.
+
+params: `[h0, [W_h, b_h], [W_o, b_o]]`.
+"""
+from DL import backend
+from DL.backend import T, RandomStreams, scan
+from DL.dropout import check_rate, dropout_mask
+from DL.init import zeros
+from DL.models.HiddenLayer import HiddenLayer
+from DL.models.base import Model, as_tensor, check_size, make_param, seed_from, sub_params
+
+
+# --- what every recurrent model shares --------------------------------------
+
+def runtime_check(value, condition, message, exception=ValueError):
+    """`value`, guarded by a run-time check that `condition` holds."""
+    check = getattr(backend, "check_and_raise", None)
+    return value if check is None else check(value, condition, message, exception)
+
+
+def sequence_input(value, argument, n_in):
+    """A 3-D float tensor `(n_examples, n_timesteps, n_in)`, or a clear error."""
+    return as_tensor(value, argument, (3,), "(n_examples, n_timesteps, n_in=%d): one row of "
+                     "n_in numbers per step; a batch of single vectors needs a time axis" % n_in)
+
+
+def sequence_mask(mask, input, owner):
+    """`mask` as a float `(n_examples, n_timesteps)` matching `input`, or None."""
+    if mask is None:
+        return None
+    mask = as_tensor(mask, "%s: mask" % owner, (2,), "(n_examples, n_timesteps), 1 on real "
+                     "steps and 0 on padding", kind="number")
+    same_shape = T.and_(T.eq(mask.shape[0], input.shape[0]), T.eq(mask.shape[1], input.shape[1]))
+    return runtime_check(mask, same_shape, "%s: mask must have the shape (n_examples, n_timesteps) of "
+                         "the input's first two axes; their shapes differ" % owner)
+
+
+def dropped(h_tm1, drop_t):
+    """h_{t-1} times the sequence's dropout mask, when there is one (`drop_t` is () or (mask,))."""
+    return h_tm1 * drop_t[0] if drop_t else h_tm1
+
+
+def _time_major(sequence):
+    return sequence.dimshuffle(*([1, 0] + list(range(2, sequence.ndim))))
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def hold_on_padding(new_states, old_states, m_t):
+    """Each state keeps its old value where the step is padding (m_t = 0)."""
+    held = []
+    for new, old in zip(new_states, old_states):
+        keep = T.cast(m_t, new.dtype).dimshuffle(0, *(["x"] * (new.ndim - 1)))
+        held.append(keep * new + (1 - keep) * old)
+    return held
+
+
+def scan_over_time(step, sequences, initial_states, non_sequences=(), mask=None, name=None):
+    """Run `step` along the time axis; return each state as `(n_examples, n_timesteps, ...)`.
+
+    step(*sequences_t, *states_tm1, *non_sequences) -> the new state(s), where
+    `sequences` are `(n_examples, n_timesteps, ...)` and states `(n_examples, ...)`.
+    Every shared variable `step` uses must come in through `non_sequences`
+    (the scan is strict: its inner graph then holds no hidden inputs).
+    With a mask, states hold still on padded steps.
+    """
+    time_major = [_time_major(sequence) for sequence in sequences]
+    non_sequences = list(non_sequences)
+    n_sequences, n_states = len(time_major), len(initial_states)
+    # Scan needs each initial state in the dtype its step returns (float32 data
+    # and float64 weights give float64 states): learn it from one symbolic step.
+    probe = _as_list(step(*[sequence[0] for sequence in time_major], *initial_states, *non_sequences))
+    initial_states = [T.cast(state, new.dtype) for state, new in zip(initial_states, probe)]
+    if mask is not None:
+        time_major.append(_time_major(mask))
+
+    def inner(*arguments):
+        sequences_t = arguments[:n_sequences]
+        rest = arguments[n_sequences + (mask is not None):]
+        states_tm1, constants = rest[:n_states], rest[n_states:]
+        new_states = _as_list(step(*sequences_t, *states_tm1, *constants))
+        if mask is not None:
+            new_states = hold_on_padding(new_states, states_tm1, arguments[n_sequences])
+        return new_states
+
+    states, _ = scan(inner, sequences=time_major, outputs_info=initial_states,
+                     non_sequences=non_sequences, strict=True, name=name)
+    return [_time_major(state) for state in _as_list(states)]
+
+
+# --- the model ----------------------------------------------------------------
+
+class RNN(Model):
+
+    def __init__(self, rng, input, n_in, n_hidden, n_out, dropout_rate=0, activation="tanh",
+                 outputActivation="softmax", params=None, mask=None, name="RNN"):
+        self._build(rng, input, n_in, n_hidden, n_out, dropout_rate, activation, outputActivation,
+                    params, mask, name)
+
+    def _build(self, rng, input, n_in, n_hidden, n_out, dropout_rate, activation, outputActivation,
+               params, mask, name):
+        """The parts every Elman-style model shares; `transition_layer` and
+        `hidden_states` say how a step goes from h_{t-1} to h_t."""
+        self.name = name
+        self.n_in = check_size(n_in, "%s: n_in" % name)
+        self.n_hidden = check_size(n_hidden, "%s: n_hidden" % name)
+        n_out = check_size(n_out, "%s: n_out" % name)
+        self.dropout_rate = check_rate(dropout_rate)
+        self.input = sequence_input(input, "%s: input" % name, self.n_in)
+        self.mask = sequence_mask(mask, self.input, name)
+        h0_value, transition_params, output_params = sub_params(params, 3, name)
+
+        self.h0 = make_param(h0_value, (self.n_hidden,), "h0", name, lambda: zeros(self.n_hidden))
+        self.hiddenLayer = self.transition_layer(rng, activation, transition_params)
+
+        self.srng, self._own_updates = None, []
+        self.dropout_mask = None
+        self.h_deterministic = self.hidden_states(None)
+        self.h = self.h_deterministic
+        if self.dropout_rate > 0:
+            self.srng = RandomStreams(seed_from(rng))
+            # One mask per sequence, drawn once: the same units drop at every step.
+            self.dropout_mask = dropout_mask(self.srng, self.dropout_rate,
+                                             (self.input.shape[0], self.n_hidden))
+            self.h = self.hidden_states(self.dropout_mask) * self.dropout_mask.dimshuffle(0, "x", 1)
+            self._own_updates = self.srng.updates()
+
+        self.outputLayer = HiddenLayer(rng, self.h, self.n_hidden, n_out, 0, output_params,
+                                       outputActivation, input_deterministic=self.h_deterministic,
+                                       name=name + ".outputLayer")
+        self.layers = [self.hiddenLayer, self.outputLayer]
+        self.outputActivation = self.outputLayer.outputActivation
+        self.output = self.outputLayer.output
+        self.output_deterministic = self.outputLayer.output_deterministic
+
+    def transition_layer(self, rng, activation, params):
+        """The HiddenLayer over [x_t, h_{t-1}] (its input is set per step in the scan)."""
+        return HiddenLayer(rng, T.matrix("x_h_t"), self.n_in + self.n_hidden, self.n_hidden, 0, params,
+                           activation, name=self.name + ".hiddenLayer")
+
+    def hidden_states(self, drop):
+        """h `(n_examples, n_timesteps, n_hidden)`; `drop` is the dropout mask or None."""
+        layer = self.hiddenLayer
+        input_part = T.dot(self.input, layer.W[:self.n_in]) + layer.b  # hoisted out of the scan
+
+        def step(input_part_t, h_tm1, recurrent_W, *drop_t):
+            return layer.activation(input_part_t + T.dot(dropped(h_tm1, drop_t), recurrent_W))
+
+        (h,) = scan_over_time(step, [input_part], [self.initial_state()],
+                              [layer.W[self.n_in:]] + ([] if drop is None else [drop]), self.mask,
+                              name=self.name + ".scan")
+        return h
+
+    def initial_state(self, n_examples=None):
+        """h0 for each of `n_examples` (default: the input's): `(n_examples, n_hidden)`."""
+        n_examples = self.input.shape[0] if n_examples is None else n_examples
+        return T.alloc(self.h0, n_examples, self.n_hidden)
+
+    def step(self, x_t, h_tm1):
+        """One step without dropout, e.g. to generate: (h_t, y_t) from x_t `(n, n_in)`, h_{t-1} `(n, n_hidden)`."""
+        layer = self.hiddenLayer
+        h_t = layer.apply(T.concatenate([x_t, h_tm1], axis=1))
+        return h_t, self.outputLayer.apply(h_t)
+
+    @property
+    def params(self):
+        return [self.h0] + [layer.params for layer in self.layers]

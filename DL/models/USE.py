@@ -1,0 +1,44 @@
+"""Unsupervised State Estimator: learns a state by predicting the next observation.
+
+                          o_t              a_t
+                           |                |
+                 filter    v   transform    v
+     k_{t-1} ----------->  h_t ----------->  k_t ----------->  h_{t+1}
+                                             |
+                                   predictor v
+                                            y_t  = p(o_{t+1} | o_0..o_t, a_0..a_t)
+
+    h_t = act([F_filt(k_{t-1}), F_obs(o_t)] W_h + b_h)       k_{-1} = k0 (learned)
+    k_t = act([F_trans(h_t), F_act(a_t)] W_k + b_k)
+    y_t = outputActivation(F_pred(k_t) W_y + b_y)
+
+F_obs, F_filt, F_trans, F_act, F_pred are deep sub-networks (ForwardFeed
+chains) with the hidden sizes `ff_obs`, `ff_filt`, `ff_trans`, `ff_act`,
+`ff_pred` (empty lists: the identity).
+
+    obs (n_examples, n_timesteps, n_obs)   act (n_examples, n_timesteps, n_act)
+    h_t, k_t (n_examples, n_timesteps, n_hidden)   output (n_examples, n_timesteps, n_obs)
+
+`loss()` and `errors()` need no targets: y_t is compared with o_{t+1}.
+outputActivation: softmax (one-hot observations), sigmoid (binary), linear (real).
+params: `[k0, observationFF, filterFF, hLayer, transformFF, actionFF, kLayer,
+predictorFF, outputLayer]` (each entry that layer's params), as in the original
+package.  The recurrence itself is DL.models.estimator's.
+"""
+from DL.models.base import sub_params
+from DL.models.estimator import (NextObservationEstimator, check_deep_sizes, check_sequences,
+                                 deep_estimator, observed_targets)
+
+
+class USE(NextObservationEstimator):
+
+    def __init__(self, rng, obs, act, n_obs, n_act, n_hidden, dropout_rate=0, ff_obs=None, ff_filt=None,
+                 ff_trans=None, ff_act=None, ff_pred=None, activation="tanh", outputActivation="softmax",
+                 params=None, name="USE"):
+        sizes = check_deep_sizes(name, ff_obs, ff_filt, ff_trans, ff_act, ff_pred)
+        params = sub_params(params, 9, name)
+        self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
+        self.obs, self.act = check_sequences(obs, act, n_obs, n_act, name)
+        self.layers = deep_estimator(self, rng, (self.obs, self.obs), n_obs, self.act, n_act, n_obs,
+                                     sizes, params[1:])
+        self._next_observation(observed_targets(self.obs, self.outputActivation))

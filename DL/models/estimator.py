@@ -1,0 +1,331 @@
+"""The recurrence every state estimator shares (USE, SSE, MUSE, EUSE), written once.
+
+An agent acts and observes.  The estimator keeps a state that summarizes what
+it has seen and done:
+
+    h_t = filter(k_{t-1}, o_t)        the state after observing o_t
+    k_t = transform(h_t, a_t)         the predictive state after doing a_t
+    k_{-1} = k0                       a learned prior, shared by every sequence
+    y_t = predictor(k_t)              (USE, MUSE, EUSE: the next observation)
+    y_t = predictor(h_t)              (SSE: a label of what is being observed)
+
+    obs (n_examples, n_timesteps, n_obs)   act (n_examples, n_timesteps, n_act)
+    h, k (n_examples, n_timesteps, n_hidden)   y (n_examples, n_timesteps, n_out)
+
+`obs` and `act` have the same length: a_t is the action done after seeing o_t.
+Inside, the sequences are scanned time-major; the hooks come back batch-major.
+
+A *cell* is one half of the recurrence: the filter (state k_{t-1}, input o_t)
+or the transform (state h_t, input a_t).  `DeepCell` is the USE's: a deep net
+on the state (`ff_filt`, `ff_trans`) joined with the input's features by one
+hidden layer.  `GatedCell` is the MUSE's: a multiplicative unit in which the
+input gates the state.  The observation and action feature nets (`ff_obs`,
+`ff_act`) and the predictor (`ff_pred`, then the output layer) have no
+recurrence, so they run on whole sequences outside the scan.
+
+Dropout (`dropout_rate > 0`): every hidden layer's output is dropped on the
+training path.  Inside the recurrence each sequence draws one mask per layer,
+outside the scan, and keeps it for all its steps (variational dropout, Gal and
+Ghahramani 2016); a fresh mask per step would inject noise into the state at
+every step.  The deterministic path (pred, errors, h_t, k_t) drops nothing.
+
+Bad input is refused before any graph is built: tensors of the wrong rank,
+`ff_*` lists with a missing size, static shapes that disagree.  Lengths and
+batch sizes of symbolic `obs` and `act` are only known when the function runs,
+so they are checked then, with the same kind of message.
+"""
+import numbers
+
+from DL import activations, backend
+from DL.backend import T, RandomStreams, scan
+from DL.dropout import check_rate, dropout_mask
+from DL.init import glorot_uniform
+from DL.models.ForwardFeed import ForwardFeed
+from DL.models.HiddenLayer import HiddenLayer
+from DL.models.MultiplicativeLayer import MultiplicativeLayer
+from DL.models.base import Model, as_tensor, check_size, make_param, seed_from
+
+OUTPUT_ACTIVATIONS = ("softmax", "sigmoid", "linear")
+
+
+# --- checking arguments, before any graph is built ---------------------------
+
+def check_hidden_sizes(sizes, argument, owner):
+    """`sizes` (a list of layer sizes, possibly empty) as a list of ints, or a clear error."""
+    if sizes is None:
+        return []
+    if isinstance(sizes, numbers.Integral) or not hasattr(sizes, "__iter__"):
+        raise ValueError("%s: %s must be a list of hidden layer sizes, e.g. [50] or [] for "
+                         "none, got %r" % (owner, argument, sizes))
+    sizes = list(sizes)
+    for i, size in enumerate(sizes):
+        check_size(size, "%s: %s[%d] (%s lists the hidden sizes of a sub-network)"
+                   % (owner, argument, i, argument))
+    return [int(size) for size in sizes]
+
+
+def check_output_activation(outputActivation, owner):
+    if outputActivation not in OUTPUT_ACTIVATIONS:
+        raise ValueError("%s: outputActivation must be one of %s (one-hot, binary or real "
+                         "outputs), got %r" % (owner, ", ".join(OUTPUT_ACTIVATIONS), outputActivation))
+    return outputActivation
+
+
+def _static_shape(tensor):
+    return tuple(getattr(tensor.type, "shape", None) or (None,) * tensor.ndim)
+
+
+def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float"):
+    """obs and act as tensors of the right rank, with run-time checks that they agree.
+
+    `obs_kind="int"` takes observation ids `(n_examples, n_timesteps)` (EUSE)."""
+    n_obs = check_size(n_obs, owner + ": n_obs")
+    n_act = check_size(n_act, owner + ": n_act")
+    if obs_kind == "int":
+        obs = as_tensor(obs, owner + ": obs", (2,), "of observation ids (n_examples, n_timesteps)",
+                        kind="int")
+    else:
+        obs = as_tensor(obs, owner + ": obs", (3,), "(n_examples, n_timesteps, n_obs=%d)" % n_obs)
+    act = as_tensor(act, owner + ": act", (3,), "(n_examples, n_timesteps, n_act=%d)" % n_act)
+    rules = _agreement(obs, act, n_obs, n_act, owner)
+    for known, condition, message in rules:
+        if known is False:
+            raise ValueError(message)
+    check = getattr(backend, "check_and_raise", None)
+    if check is not None:  # engines without run-time checks fail later, less clearly
+        for known, condition, message in rules:
+            if known is None:
+                act = check(act, condition, message, ValueError)
+    return obs, act
+
+
+def _agreement(obs, act, n_obs, n_act, owner):
+    """(statically known outcome or None, symbolic condition, message) for each rule."""
+    obs_shape, act_shape = _static_shape(obs), _static_shape(act)
+    pairs = [(obs.shape[0], act.shape[0], obs_shape[0], act_shape[0],
+              "%s: obs and act must hold the same number of examples (axis 0)" % owner),
+             (obs.shape[1], act.shape[1], obs_shape[1], act_shape[1],
+              "%s: obs and act must have the same number of timesteps (axis 1): one action "
+              "after each observation (the last action has no target; any placeholder will "
+              "do)" % owner),
+             (act.shape[2], n_act, act_shape[2], n_act,
+              "%s: act must be (n_examples, n_timesteps, n_act=%d)" % (owner, n_act))]
+    if obs.ndim == 3:
+        pairs.append((obs.shape[2], n_obs, obs_shape[2], n_obs,
+                      "%s: obs must be (n_examples, n_timesteps, n_obs=%d)" % (owner, n_obs)))
+    rules = []
+    for left, right, static_left, static_right, message in pairs:
+        known = None if static_left is None or static_right is None else static_left == static_right
+        if known is False:
+            message += "; got %s and %s" % (static_left, static_right)
+        rules.append((known, T.eq(left, right), message))
+    return rules
+
+
+# --- cells: the two halves of the recurrence -----------------------------------
+
+# Sizes inside the recurrence stay symbolic (read from the weights): a static size would be
+# compiled into the C code of the scan, and every new layer size would cost a fresh compile.
+
+def _drop(x, mask):
+    return x if mask is None else x * mask
+
+
+class DeepCell(object):
+    """new = act([chain(state), features] W + b); chain = a ForwardFeed of `hidden_sizes`.
+
+    Layers `chain` and `layer` are built on placeholders; `step` applies them to the
+    scan's tensors.  params: the chain's and the joining layer's, given separately
+    so that the estimator keeps the original package's nesting."""
+
+    def __init__(self, rng, n_state, n_features, n_out, hidden_sizes, activation,
+                 chain_params, layer_params, chain_name, layer_name):
+        self.chain = ForwardFeed(rng, T.matrix("state"), [n_state] + hidden_sizes, 0, chain_params,
+                                 activation, name=chain_name)
+        n_joined = ([n_state] + hidden_sizes)[-1] + n_features
+        self.layer = HiddenLayer(rng, T.matrix("joined"), n_joined, n_out, 0, layer_params,
+                                 activation, name=layer_name)
+        self.mask_sizes = [layer.b.shape[0] for layer in self.chain.layers + [self.layer]]
+
+    def step(self, state, features, masks):
+        x = state
+        for layer, mask in zip(self.chain.layers, masks):
+            x = _drop(layer.apply(x), mask)
+        return _drop(self.layer.apply(T.concatenate([x, features], axis=-1)), masks[-1])
+
+
+class GatedCell(object):
+    """new = MultiplicativeLayer(input=state, mult=features): the features gate the state."""
+
+    def __init__(self, rng, n_state, n_features, n_out, n_fact, activation, params, name):
+        self.layer = MultiplicativeLayer(rng, T.matrix("state"), T.matrix("gate"), n_state, n_out,
+                                         n_features, n_fact, activation, params, name=name)
+        self.mask_sizes = [self.layer.b.shape[0]]
+
+    def step(self, state, features, masks):
+        return _drop(self.layer.apply(state, features), masks[0])
+
+
+# --- the estimator ----------------------------------------------------------------
+
+class Outputs(Model):
+    """Loss, pred and errors of given output tensors (e.g. a slice of a model's output)."""
+
+    def __init__(self, output, output_deterministic, outputActivation):
+        self.output = output
+        self.output_deterministic = output_deterministic
+        self.outputActivation = outputActivation
+
+
+class StateEstimator(Model):
+    """Base of the state estimators: subclasses build the parts, then call `_estimate`.
+
+    Hooks (batch-major): `output`, `output_deterministic` (the y_t), `pred`,
+    `h_t`, `k_t` (states on the deterministic path), `params` = `[k0] + the
+    params of each of `layers`, `L1`, `L2_sqr` (weights, not k0), `updates`."""
+
+    predict_from = "k"  # which state the predictor reads: "k" (USE) or "h" (SSE)
+
+    def _setup(self, rng, n_hidden, dropout_rate, activation, outputActivation, k0_value, name):
+        self.name = name
+        self.n_hidden = check_size(n_hidden, name + ": n_hidden")
+        self.dropout_rate = check_rate(dropout_rate)
+        self.activation = activation
+        activations.get(activation)
+        self.outputActivation = check_output_activation(outputActivation, name)
+        self.k0 = make_param(k0_value, (self.n_hidden,), "k0", name, lambda: glorot_uniform(
+            rng, 1, self.n_hidden, activations.name_of(activation))[0])
+        self.srng = RandomStreams(seed_from(rng)) if self.dropout_rate > 0 else None
+
+    @property
+    def params(self):
+        return [self.k0] + [layer.params for layer in self.layers]
+
+    # -- the recurrence --
+
+    def _recur(self, obs_features, act_features, train):
+        """(h, k), each (n_examples, n_timesteps, n_hidden), on one path."""
+        n_examples = obs_features.shape[0]
+        masks = self._masks(n_examples) if train and self.dropout_rate > 0 else []
+        n_filter = len(self.filter.mask_sizes)
+
+        def step(o_t, a_t, k_tm1, *masks):
+            masks = list(masks) or [None] * (n_filter + len(self.transform.mask_sizes))
+            h_t = self.filter.step(k_tm1, o_t, masks[:n_filter])
+            k_t = self.transform.step(h_t, a_t, masks[n_filter:])
+            return h_t, k_t
+
+        k_prior = T.alloc(self.k0, n_examples, self.k0.shape[0])
+        (h, k), _ = scan(step, sequences=[obs_features.dimshuffle(1, 0, 2), act_features.dimshuffle(1, 0, 2)],
+                         outputs_info=[None, k_prior], non_sequences=masks)
+        return h.dimshuffle(1, 0, 2), k.dimshuffle(1, 0, 2)
+
+    def _masks(self, n_examples):
+        """One dropout mask per sequence for each layer inside the recurrence."""
+        sizes = self.filter.mask_sizes + self.transform.mask_sizes
+        return [dropout_mask(self.srng, self.dropout_rate, (n_examples, size)) for size in sizes]
+
+    def _estimate(self, obs_features, act_features):
+        """Run the recurrence on both paths: (state read by the predictor) train, deterministic."""
+        train = self._recur(obs_features[0], act_features[0], train=True)
+        deterministic = train if self.dropout_rate == 0 else \
+            self._recur(obs_features[1], act_features[1], train=False)
+        self.h_t, self.k_t = deterministic
+        self._own_updates = self.srng.updates() if self.srng is not None else []
+        index = 0 if self.predict_from == "h" else 1
+        return train[index], deterministic[index]
+
+    # -- the predictor --
+
+    def _predict(self, rng, states, n_out, hidden_sizes, ff_params, output_params):
+        """predictorFF (None when hidden_sizes is None) and outputLayer on the states."""
+        self.predictorFF = None
+        top, top_deterministic, n_top = states[0], states[1], self.n_hidden
+        if hidden_sizes is not None:
+            self.predictorFF = ForwardFeed(rng, top, [n_top] + hidden_sizes, self.dropout_rate, ff_params,
+                                           self.activation, input_deterministic=top_deterministic,
+                                           name=self.name + ".predictorFF")
+            top, top_deterministic = self.predictorFF.output, self.predictorFF.output_deterministic
+            n_top = ([n_top] + hidden_sizes)[-1]
+        self.outputLayer = HiddenLayer(rng, top, n_top, n_out, 0, output_params, self.outputActivation,
+                                       input_deterministic=top_deterministic,
+                                       name=self.name + ".outputLayer")
+        self._predictor_input = (top, top_deterministic)
+        self.output = self.y_t = self.outputLayer.output
+        self.output_deterministic = self.outputLayer.output_deterministic
+
+
+class NextObservationEstimator(StateEstimator):
+    """An unsupervised estimator: y_t is the distribution of o_{t+1}.
+
+    `loss()` and `errors()` compare y_0 .. y_{T-2} with o_1 .. o_{T-1}; the last
+    prediction has no target.  An optional `mask` `(n_examples, n_timesteps)`
+    marks the valid observations (1) of padded sequences; y_t counts where
+    o_{t+1} is valid.  Targets: class ids for softmax, the observation
+    vectors for sigmoid (binary) and linear (real) outputs."""
+
+    def _next_observation(self, observed):
+        """Set up the hooks; `observed` holds the observations as targets, (n, T) ids or (n, T, n_obs)."""
+        self.next_observation = observed[:, 1:]
+        top, top_deterministic = self._predictor_input
+        activation = activations.get(self.outputActivation)
+        # Slice the logits, not the probabilities, so that the loss still sees a softmax
+        # or sigmoid node and computes it from the logits (finite when saturated).
+        self._next = Outputs(activation(self.outputLayer.preactivation(top)[:, :-1]),
+                             activation(self.outputLayer.preactivation(top_deterministic)[:, :-1]),
+                             self.outputActivation)
+
+    def _next_mask(self, mask):
+        if mask is None:
+            return None
+        mask = as_tensor(mask, self.name + ": mask", (2,), "(n_examples, n_timesteps), 1 where the "
+                         "observation is real (the estimator needs no targets)")
+        return mask[:, 1:]
+
+    def loss(self, mask=None):
+        """Negative log-likelihood (or mse) of the next observations."""
+        return self._next.loss(self.next_observation, self._next_mask(mask))
+
+    def errors(self, mask=None):
+        """Error rate of the predicted next observations (mse for linear outputs), no dropout."""
+        return self._next.errors(self.next_observation, self._next_mask(mask))
+
+
+def observed_targets(obs, outputActivation):
+    """The observations `(n, T, n_obs)` as targets: class ids for softmax, else the vectors."""
+    return T.argmax(obs, axis=-1) if outputActivation == "softmax" else obs
+
+
+def deep_estimator(model, rng, obs_features, n_obs_features, act, n_act, n_out, sizes, params):
+    """Build the USE's deep parts on `model` (a StateEstimator after `_setup`).
+
+    obs_features: (train, deterministic) tensors `(n, T, n_obs_features)`.
+    sizes: ff_obs, ff_filt, ff_trans, ff_act, ff_pred.  params: the 8 entries
+    observationFF, filterFF, hLayer, transformFF, actionFF, kLayer, predictorFF,
+    outputLayer (the original package's nesting after k0)."""
+    ff_obs, ff_filt, ff_trans, ff_act, ff_pred = sizes
+    name, n_hidden, rate, activation = model.name, model.n_hidden, model.dropout_rate, model.activation
+    model.observationFF = ForwardFeed(rng, obs_features[0], [n_obs_features] + ff_obs, rate, params[0],
+                                      activation, input_deterministic=obs_features[1],
+                                      name=name + ".observationFF")
+    model.actionFF = ForwardFeed(rng, act, [n_act] + ff_act, rate, params[4], activation,
+                                 name=name + ".actionFF")
+    model.filter = DeepCell(rng, n_hidden, ([n_obs_features] + ff_obs)[-1], n_hidden, ff_filt, activation,
+                            params[1], params[2], name + ".filterFF", name + ".hLayer")
+    model.transform = DeepCell(rng, n_hidden, ([n_act] + ff_act)[-1], n_hidden, ff_trans, activation,
+                               params[3], params[5], name + ".transformFF", name + ".kLayer")
+    model.filterFF, model.hLayer = model.filter.chain, model.filter.layer
+    model.transformFF, model.kLayer = model.transform.chain, model.transform.layer
+    states = model._estimate(
+        (model.observationFF.output, model.observationFF.output_deterministic),
+        (model.actionFF.output, model.actionFF.output_deterministic))
+    model._predict(rng, states, n_out, ff_pred, params[6], params[7])
+    return [model.observationFF, model.filterFF, model.hLayer, model.transformFF, model.actionFF,
+            model.kLayer, model.predictorFF, model.outputLayer]
+
+
+def check_deep_sizes(owner, ff_obs, ff_filt, ff_trans, ff_act, ff_pred):
+    """The five ff_* lists, checked, in that order."""
+    named = (("ff_obs", ff_obs), ("ff_filt", ff_filt), ("ff_trans", ff_trans), ("ff_act", ff_act),
+             ("ff_pred", ff_pred))
+    return [check_hidden_sizes(sizes, argument, owner) for argument, sizes in named]

@@ -1,0 +1,588 @@
+#!/usr/bin/env python
+"""DL against PyTorch (and legacy Theano) on the same work, in one run.
+
+Every side trains the same model, with the same sizes, the same initial
+weights, the same update rule and the same minibatches in the same order:
+
+    mlp20   MLP 784-500-10 (tanh, softmax) on MNIST, SGD lr 0.01, batch 20
+    mlp256  the same, batch 256
+    lstm    IMDB (reviews of at most 100 words, 10000-word vocabulary, padded to
+            100 steps), batch 64: embedding 128 -> LSTM 128 -> mean over the valid
+            steps -> softmax 2, adadelta
+    rnn     Elman RNN 5-50-3 on the lag task (lag_softmax, 20 steps), batch 20, SGD
+
+Sides: DL on PyTensor (the default mode, and any --dl-modes), PyTorch (CPU,
+eager, --threads threads) and, when .venv-theano exists
+(scripts/theano-env.sh builds it), DL on legacy Theano 1.0.5.
+
+Each side runs in its own processes, so compile caches and peak resident
+memory (getrusage, which sees C allocations) are its own:
+  cold   a process with a fresh, empty compile directory: building the graph
+         and compiling the three functions (train, validate, test), then the
+         first call of each (PyTensor's default linker compiles lazily there);
+  warm   a second process on the now filled directory: the same two times;
+         this process then trains.
+The timed part alternates the sides, `--steps` minibatches each, `--repeats`
+times (order reversed every other round), so a ratio is taken between runs a
+few seconds apart; the table gives medians.  Every side's losses over the
+first minibatches are compared with PyTorch's (float32, relative tolerance
+--tolerance): the check that both compute the same thing.
+
+    python benchmarks/compare.py                              # everything (about 10 minutes)
+    python benchmarks/compare.py --workloads mlp20 --scale 0.2 --repeats 3   # a quick look
+    python benchmarks/compare.py --dl-modes FAST_RUN,NUMBA    # also DL in other modes
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+THEANO_PYTHON = os.path.join(ROOT, ".venv-theano", "bin", "python")
+CHECK_STEPS = 5
+
+SGD = ("sgd", {"learning_rate": 0.01})
+ADADELTA = ("adadelta", {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-6})
+
+WORKLOADS = {
+    "mlp20": dict(kind="mlp", batch_size=20, rule=SGD, steps=1500,
+                  title="MLP 784-500-10, MNIST, SGD, batch 20"),
+    "mlp256": dict(kind="mlp", batch_size=256, rule=SGD, steps=250,
+                   title="MLP 784-500-10, MNIST, SGD, batch 256"),
+    "lstm": dict(kind="lstm", batch_size=64, rule=ADADELTA, steps=30,
+                 title="LSTM 128, IMDB shapes (10000 words, 100 steps), adadelta, batch 64"),
+    "rnn": dict(kind="rnn", batch_size=20, rule=SGD, steps=400,
+                title="RNN 5-50-3, lag task (lag_softmax, 20 steps), SGD, batch 20"),
+}
+LSTM_SIZES = dict(vocabulary=10000, n_timesteps=100, n_embedding=128, n_units=128, n_out=2)
+RNN_SIZES = dict(n_in=5, n_hidden=50, n_out=3, n_timesteps=20, n_sequences=3000)
+
+
+# --- the same data and initial weights for every side ---------------------------
+# The parent makes them once and saves them; every worker loads the same file
+# (NumPy only, so no side's memory holds another's engine).
+
+def glorot(rng, n_in, n_out):
+    import numpy
+    bound = numpy.sqrt(6.0 / (n_in + n_out))
+    return rng.uniform(-bound, bound, size=(n_in, n_out)).astype("float32")
+
+
+def zeros(*shape):
+    import numpy
+    return numpy.zeros(shape, dtype="float32")
+
+
+def orthogonal_blocks(rng, n, count):
+    import numpy
+    return numpy.concatenate([numpy.linalg.qr(rng.normal(size=(n, n)))[0].astype("float32")
+                              for _ in range(count)], axis=1)
+
+
+def mlp_data():
+    """MNIST: [x (n, 784) float32, t (n,) int64] for train, valid, test."""
+    from DL import datasets
+    return datasets.mnist()
+
+
+def mlp_weights(rng):
+    return {"W_h": glorot(rng, 784, 500), "b_h": zeros(500),
+            "W_o": glorot(rng, 500, 10), "b_o": zeros(10)}
+
+
+def lstm_data():
+    """IMDB reviews of at most 100 words, ids of a 10000-word vocabulary, padded at
+    the end to 100 steps: [ids (n, 100) int64, mask (n, 100) float32, labels (n,) int64]."""
+    from DL import datasets
+    s = LSTM_SIZES
+    sets = datasets.dataset_pad_and_mask(
+        datasets.imdb(validation_ratio=0.1, vocabulary_size=s["vocabulary"], maxlen=s["n_timesteps"]), 0)
+    return [[ids, mask, labels] for ids, labels, mask in sets]
+
+
+def lstm_weights(rng):
+    """Embedding, LSTM (the four gates side by side, in DL's order) and softmax weights."""
+    s = LSTM_SIZES
+    n = s["n_units"]
+    W_emb = (0.01 * rng.uniform(-1, 1, size=(s["vocabulary"], s["n_embedding"]))).astype("float32")
+    return {"W_emb": W_emb, "W": orthogonal_blocks(rng, n, 4), "U": orthogonal_blocks(rng, n, 4),
+            "b": zeros(4 * n), "W_o": glorot(rng, n, s["n_out"]), "b_o": zeros(s["n_out"])}
+
+
+def rnn_data():
+    """The lag task (DL.datasets.lag_softmax): x (n, T, 5) float32, t (n, T) class ids."""
+    from DL import datasets
+    s = RNN_SIZES
+    sets = datasets.lag_softmax(n_sequences=s["n_sequences"], n_timesteps=s["n_timesteps"], seed=0)
+    return [[x, t.astype("int64")] for x, t in sets]
+
+
+def rnn_weights(rng):
+    """DL's RNN: h0, W_h over [x_t, h_{t-1}] (n_in + n_hidden, n_hidden), b_h, W_o, b_o."""
+    s = RNN_SIZES
+    return {"h0": zeros(s["n_hidden"]), "W_h": glorot(rng, s["n_in"] + s["n_hidden"], s["n_hidden"]),
+            "b_h": zeros(s["n_hidden"]), "W_o": glorot(rng, s["n_hidden"], s["n_out"]),
+            "b_o": zeros(s["n_out"])}
+
+
+DATA = {"mlp": mlp_data, "lstm": lstm_data, "rnn": rnn_data}
+WEIGHTS = {"mlp": mlp_weights, "lstm": lstm_weights, "rnn": rnn_weights}
+
+
+def save_workload(kind, path):
+    """Data and initial weights of `kind` in one .npz file."""
+    import numpy
+    arrays = {"weight_" + name: value
+              for name, value in WEIGHTS[kind](numpy.random.RandomState(1234)).items()}
+    for set_index, data_set in enumerate(DATA[kind]()):
+        for element, array in enumerate(data_set):
+            arrays["set%d_%d" % (set_index, element)] = array
+    numpy.savez(path, **arrays)
+
+
+def load_workload(path):
+    """(sets, weights) as save_workload wrote them."""
+    import numpy
+    with numpy.load(path) as stored:
+        weights = {key[len("weight_"):]: stored[key] for key in stored.files if key.startswith("weight_")}
+        sets = [[stored["set%d_%d" % (s, e)] for e in range(len(stored.files))
+                 if "set%d_%d" % (s, e) in stored.files] for s in range(3)]
+    return sets, weights
+
+
+# --- DL's side ------------------------------------------------------------------
+
+def dl_model(kind, w):
+    """(symbolic inputs, model, cost) for workload `kind`, every weight from `w`.
+
+    The inputs are in the order of the workload's sets; the last is the target."""
+    import numpy
+    from DL.backend import T
+    rng = numpy.random.RandomState(0)  # unused: every weight is given
+    if kind == "mlp":
+        from DL.models.MLP import MLP
+        x, t = T.matrix("x"), T.lvector("t")
+        model = MLP(rng=rng, input=x, n_in=784, n_hidden=500, n_out=10, activation="tanh",
+                    outputActivation="softmax", params=[[w["W_h"], w["b_h"]], [w["W_o"], w["b_o"]]])
+        return [x, t], model, model.loss(t)
+    if kind == "lstm":
+        return dl_lstm_classifier(rng, w)
+    if kind == "rnn":
+        from DL.models.RNN import RNN
+        x, t = T.tensor3("x"), T.lmatrix("t")
+        s = RNN_SIZES
+        model = RNN(rng=rng, input=x, n_in=s["n_in"], n_hidden=s["n_hidden"], n_out=s["n_out"],
+                    activation="tanh", outputActivation="softmax",
+                    params=[w["h0"], [w["W_h"], w["b_h"]], [w["W_o"], w["b_o"]]])
+        return [x, t], model, model.loss(t)
+    raise ValueError("unknown workload kind %r" % kind)
+
+
+def dl_lstm_classifier(rng, w):
+    """Embedding -> LSTM -> mean over the valid steps -> softmax, from DL's layers."""
+    from DL.backend import T
+    from DL.models.EmbeddingLayer import EmbeddingLayer
+    from DL.models.HiddenLayer import HiddenLayer
+    from DL.models.LSTM import LSTM
+    from DL.models.base import Model
+    from DL.pooling import mean_pool
+    s = LSTM_SIZES
+    ids, mask, t = T.lmatrix("ids"), T.matrix("mask"), T.lvector("t")
+    embedding = EmbeddingLayer(rng, ids, s["vocabulary"], s["n_embedding"], params=[w["W_emb"]])
+    lstm = LSTM(rng, embedding.output, mask, s["n_units"], params=[w["W"], w["U"], w["b"]])
+    classifier = HiddenLayer(rng, mean_pool(lstm.output, mask), s["n_units"], s["n_out"],
+                             params=[w["W_o"], w["b_o"]], activation="softmax")
+    model = Model()
+    model.layers = [embedding, lstm, classifier]
+    model.outputActivation = "softmax"
+    model.output = classifier.output
+    model.output_deterministic = classifier.output_deterministic
+    return [ids, mask, t], model, model.loss(t)
+
+
+def dl_lstm_gate_order():
+    """The order of the gates' columns in DL's LSTM weights (its docstring: i, f, o, candidate)."""
+    return "ifoc"
+
+
+class DLTrainer(object):
+    """DL's compiled functions, compiled as DL.optimizers.optimize compiles them
+    (its training step is guarded: no update when a cost or gradient is not finite)."""
+
+    def __init__(self, kind, sets, weights, batch_size, rule, mode):
+        from DL import updates as update_rules
+        from DL.optimizers import training
+        from DL.utils import flatten, load_data
+        inputs, model, cost = dl_model(kind, weights)
+        dataset = load_data(sets)
+        name, hyper = rule
+        arguments = (dataset, inputs, cost, flatten(model.params), model.errors(inputs[-1]), batch_size,
+                     update_rules.get(name), dict(hyper), model.updates, None, mode)
+        if hasattr(training, "compile_training"):
+            self.train, errors = training.compile_training(*arguments, guard=True)[:2]
+            self.guarded = True
+        else:
+            self.train, errors = training.compile_functions(*arguments)[:2]
+            self.guarded = False
+        self.error_functions = [errors["valid"], errors["test"]]
+
+    def step(self, index):
+        if self.guarded:
+            cost, finite = self.train(index)
+            if not finite:
+                raise FloatingPointError("DL's training cost became %r at minibatch %d" % (cost, index))
+            return float(cost)
+        return float(self.train(index))
+
+
+# --- a worker: one side, one workload, one process ------------------------------
+
+def worker(args):
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # engine chatter goes to the log, the protocol keeps stdout
+    sys.stdout = sys.stderr
+
+    def send(**message):
+        protocol.write(json.dumps(message) + "\n")
+
+    spec = WORKLOADS[args.workload]
+    kind, batch_size = spec["kind"], spec["batch_size"]
+    sets, weights = load_workload(args.data)
+    n_batches = len(sets[0][0]) // batch_size
+    mode = None if args.mode in (None, "default") else args.mode
+
+    start = time.perf_counter()
+    if args.worker == "torch":
+        import torch
+        from peers import torch_peers
+        torch.set_num_threads(args.threads)
+        gate_order = dl_lstm_gate_order() if kind == "lstm" else None
+        trainer = torch_peers.build(kind, weights, sets[0], batch_size, spec["rule"][0],
+                                    spec["rule"][1], gate_order)
+        error_functions = []
+        engine = "torch %s, %d threads" % (torch.__version__, torch.get_num_threads())
+    else:
+        from DL.backend import BACKEND, floatX, theano
+        trainer = DLTrainer(kind, sets, weights, batch_size, spec["rule"], mode)
+        error_functions = trainer.error_functions
+        engine = "%s %s, floatX %s, mode %s" % (BACKEND, theano.__version__, floatX, args.mode or "default")
+    build_seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    for function in error_functions:
+        function(0)
+    first_errors_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    losses = [trainer.step(0)]
+    first_step_seconds = time.perf_counter() - start
+    losses += [trainer.step(i % n_batches) for i in range(1, CHECK_STEPS)]
+    send(event="ready", engine=engine, build_seconds=build_seconds,
+         first_call_seconds=first_errors_seconds + first_step_seconds,
+         first_step_seconds=first_step_seconds, losses=losses)
+
+    step = CHECK_STEPS
+    for line in sys.stdin:
+        command = line.split()
+        if command[0] == "run":
+            count = int(command[1])
+            start = time.perf_counter()
+            for _ in range(count):
+                loss = trainer.step(step % n_batches)
+                step += 1
+            send(event="ran", seconds=time.perf_counter() - start, loss=loss)
+        elif command[0] == "quit":
+            send(event="done", maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+            return
+
+
+# --- the parent: start workers, alternate them, print the table -----------------
+
+class WorkerFailed(RuntimeError):
+    pass
+
+
+class Worker(object):
+
+    def __init__(self, side, workload, data, compiledir, threads, log_folder, phase):
+        self.side = side
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [HERE, ROOT, env.get("PYTHONPATH")]))
+        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(variable, str(threads))
+        if side["kind"] == "dl-theano":
+            env["DL_BACKEND"] = "theano"
+            env["THEANO_FLAGS"] = ",".join(filter(None, [env.get("THEANO_FLAGS"), "blas.ldflags=",
+                                                          "base_compiledir=" + compiledir]))
+        elif side["kind"] == "dl":
+            env["DL_BACKEND"] = "pytensor"
+            env["PYTENSOR_FLAGS"] = ",".join(filter(None, [env.get("PYTENSOR_FLAGS"),
+                                                            "base_compiledir=" + compiledir]))
+        self.log_path = os.path.join(log_folder, "%s-%s-%s.log" % (workload, side["slug"], phase))
+        command = [side["python"], os.path.abspath(__file__), "--worker",
+                   "torch" if side["kind"] == "torch" else "dl", "--workload", workload,
+                   "--mode", side.get("mode") or "default", "--threads", str(threads),
+                   "--data", data]
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=log, env=env, text=True, cwd=ROOT)
+
+    def receive(self):
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait()
+            with open(self.log_path) as log:
+                tail = log.read()[-3000:]
+            raise WorkerFailed("%s stopped (exit %s); the end of %s:\n%s"
+                               % (self.side["name"], self.process.returncode, self.log_path, tail))
+        return json.loads(line)
+
+    def send(self, command):
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+
+    def run(self, steps):
+        self.send("run %d" % steps)
+        return self.receive()
+
+    def quit(self):
+        self.send("quit")
+        done = self.receive()
+        self.process.wait()
+        return done
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def measure(workload, sides, args, log_folder):
+    """Cold and warm starts of every side, then alternating timed runs."""
+    spec = WORKLOADS[workload]
+    data = os.path.join(args.data_folder, "%s.npz" % spec["kind"])
+    if not os.path.exists(data):
+        save_workload(spec["kind"], data)
+    steps = max(1, int(round(spec["steps"] * args.scale)))
+    results = {}
+    compiledirs = {}
+    try:
+        for side in sides:
+            compiledirs[side["name"]] = tempfile.mkdtemp(prefix="dl-bench-%s-" % side["slug"])
+            cold = Worker(side, workload, data, compiledirs[side["name"]], args.threads, log_folder, "cold")
+            try:
+                ready = cold.receive()
+                done = cold.quit()
+            finally:
+                cold.kill()
+            results[side["name"]] = {"cold": ready, "cold_maxrss_mb": done["maxrss_mb"], "rates": []}
+            print("  %-14s cold start: build %.2f s, first calls %.2f s"
+                  % (side["name"], ready["build_seconds"], ready["first_call_seconds"]), flush=True)
+
+        workers = {}
+        try:
+            for side in sides:
+                workers[side["name"]] = Worker(side, workload, data, compiledirs[side["name"]],
+                                               args.threads, log_folder, "warm")
+                results[side["name"]]["warm"] = workers[side["name"]].receive()
+            for side in sides:  # warm-up, not timed
+                workers[side["name"]].run(max(1, steps // 4))
+            order = list(sides)
+            for repeat in range(args.repeats):
+                for side in order:
+                    ran = workers[side["name"]].run(steps)
+                    results[side["name"]]["rates"].append(steps * spec["batch_size"] / ran["seconds"])
+                order.reverse()
+            for side in sides:
+                results[side["name"]]["maxrss_mb"] = workers[side["name"]].quit()["maxrss_mb"]
+        finally:
+            for running in workers.values():
+                running.kill()
+    finally:
+        for folder in compiledirs.values():
+            shutil.rmtree(folder, ignore_errors=True)
+    results["_steps"] = steps
+    return results
+
+
+def loss_check(losses, reference, tolerance):
+    """(agrees, largest relative difference) of two lists of first losses."""
+    worst = max(abs(a - b) / max(abs(b), 1e-3) for a, b in zip(losses, reference))
+    return worst <= tolerance, worst
+
+
+def summarize(workload, results, sides, tolerance):
+    """One table row per side, with ratios to PyTorch taken repeat by repeat."""
+    reference = results.get("PyTorch")
+    rows = []
+    for side in sides:
+        result = results[side["name"]]
+        rates = result["rates"]
+        row = {"workload": workload, "side": side["name"], "engine": result["warm"]["engine"],
+               "examples_per_second": statistics.median(rates), "rates": rates,
+               "cold_build": result["cold"]["build_seconds"], "cold_first": result["cold"]["first_call_seconds"],
+               "warm_build": result["warm"]["build_seconds"], "warm_first": result["warm"]["first_call_seconds"],
+               "maxrss_mb": max(result["maxrss_mb"], result["cold_maxrss_mb"]),
+               "losses": result["warm"]["losses"], "ratio": None, "check": None}
+        if reference is not None:
+            paired = [mine / theirs for mine, theirs in zip(rates, reference["rates"])]
+            row["ratio"] = statistics.median(paired)
+            agrees, worst = loss_check(result["warm"]["losses"], reference["warm"]["losses"], tolerance)
+            row["check"] = ("ok" if agrees else "DIFFERS") + " %.0e" % worst
+        rows.append(row)
+    return rows
+
+
+def print_table(rows, steps_of):
+    header = ("| workload | side | examples/s | vs PyTorch | compile cold (+1st calls) "
+              "| compile warm (+1st calls) | peak RSS | losses agree |")
+    print(header)
+    print("|" + "---|" * header.count(" | ") + "---|")
+    for row in rows:
+        print("| %s | %s | %.0f | %s | %.2f s (+%.2f s) | %.2f s (+%.2f s) | %.0f MB | %s |" % (
+            row["workload"], row["side"], row["examples_per_second"],
+            "%.2fx" % row["ratio"] if row["ratio"] is not None else "-",
+            row["cold_build"], row["cold_first"], row["warm_build"], row["warm_first"],
+            row["maxrss_mb"], row["check"] or "-"))
+    print()
+    for workload, steps in steps_of.items():
+        print("%s: %s; %d minibatches of %d per timed run" % (
+            workload, WORKLOADS[workload]["title"], steps, WORKLOADS[workload]["batch_size"]))
+
+
+def ratio_between(rows, workload, mine, theirs):
+    found = {row["side"]: row for row in rows if row["workload"] == workload}
+    if mine not in found or theirs not in found:
+        return None
+    return statistics.median(a / b for a, b in zip(found[mine]["rates"], found[theirs]["rates"]))
+
+
+def print_targets(rows):
+    """Issue 5's targets, judged on this run."""
+    def judged(name, value, goal, unit="x", at_least=True):
+        if value is None:
+            return print("  %-44s not measured" % name)
+        passed = value >= goal if at_least else value < goal
+        print("  %-44s %6.2f%s  (target %s %g%s)  %s" % (name, value, unit, ">=" if at_least else "<",
+                                                           goal, unit, "PASS" if passed else "FAIL"))
+    by = {(row["workload"], row["side"]): row for row in rows}
+    print("targets:")
+    for workload, goal in (("mlp20", 1.2), ("mlp256", 1.0), ("lstm", 0.8)):
+        row = by.get((workload, "DL"))
+        judged("%s: DL / PyTorch" % workload, row and row["ratio"], goal)
+    for workload in ("mlp20", "mlp256"):
+        judged("%s: DL / DL-Theano" % workload, ratio_between(rows, workload, "DL", "DL-Theano"), 2.0)
+    row = by.get(("mlp20", "DL"))
+    judged("MLP warm compile, 3 functions (+1st calls)",
+           row and row["warm_build"] + row["warm_first"], 3.0, " s", at_least=False)
+
+
+def machine_description():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    blas = ", ".join("%s=%s" % (k, v) for k, v in sorted(os.environ.items()) if k.startswith("OPENBLAS_"))
+    return "%s, %d cores (nproc), %s, Python %s%s" % (
+        model, os.cpu_count(), platform.platform(terse=True), platform.python_version(),
+        "; " + blas if blas else "")
+
+
+def choose_sides(args):
+    sides = [{"name": "DL", "slug": "dl", "kind": "dl", "python": sys.executable, "mode": None}]
+    for mode in filter(None, args.dl_modes.split(",")):
+        sides.append({"name": "DL[%s]" % mode, "slug": "dl-" + mode.lower(), "kind": "dl",
+                      "python": sys.executable, "mode": mode})
+    sides.append({"name": "PyTorch", "slug": "torch", "kind": "torch", "python": sys.executable})
+    if args.theano != "no" and os.path.exists(THEANO_PYTHON):
+        sides.append({"name": "DL-Theano", "slug": "theano", "kind": "dl-theano", "python": THEANO_PYTHON})
+    elif args.theano == "yes":
+        sys.exit("no %s: build it with scripts/theano-env.sh" % THEANO_PYTHON)
+    return sides
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workloads", default="mlp20,mlp256,lstm,rnn",
+                        help="comma-separated, from: %s (default: all)" % ", ".join(WORKLOADS))
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per side (default 5)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply every workload's minibatches per timed run (default 1)")
+    parser.add_argument("--threads", type=int, default=2, help="threads for every side (default 2)")
+    parser.add_argument("--dl-modes", default="", help="also run DL with these modes, e.g. FAST_RUN,NUMBA")
+    parser.add_argument("--theano", choices=("auto", "yes", "no"), default="auto",
+                        help="DL on legacy Theano: when .venv-theano exists (auto), required, or not")
+    parser.add_argument("--tolerance", type=float, default=1e-3,
+                        help="largest relative difference of the first losses (default 1e-3)")
+    parser.add_argument("--json", metavar="PATH", help="also write every measurement to PATH")
+    parser.add_argument("--logs", metavar="FOLDER", help="keep the workers' logs here (default: a temporary folder)")
+    parser.add_argument("--worker", choices=("dl", "torch"), help=argparse.SUPPRESS)
+    parser.add_argument("--workload", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+
+    workloads = [name.strip() for name in args.workloads.split(",") if name.strip()]
+    unknown = [name for name in workloads if name not in WORKLOADS]
+    if unknown:
+        parser.error("unknown workload(s) %s; choose from %s" % (", ".join(unknown), ", ".join(WORKLOADS)))
+    if args.repeats < 1 or args.scale <= 0:
+        parser.error("--repeats must be >= 1 and --scale > 0")
+    sides = choose_sides(args)
+    log_folder = args.logs or tempfile.mkdtemp(prefix="dl-bench-logs-")
+    os.makedirs(log_folder, exist_ok=True)
+
+    print("command: %s" % " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]))
+    print("machine: %s" % machine_description())
+    print("load average at start: %.2f %.2f %.2f; %s" % (os.getloadavg() + (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),)))
+    print("sides: %s; logs in %s" % (", ".join(side["name"] for side in sides), log_folder), flush=True)
+
+    rows, steps_of, failures = [], {}, []
+    args.data_folder = tempfile.mkdtemp(prefix="dl-bench-data-")
+    try:
+        for workload in workloads:
+            print("%s: %s" % (workload, WORKLOADS[workload]["title"]), flush=True)
+            try:
+                results = measure(workload, sides, args, log_folder)
+            except WorkerFailed as error:
+                failures.append((workload, str(error)))
+                print("  FAILED: %s" % error, flush=True)
+                continue
+            steps_of[workload] = results.pop("_steps")
+            rows += summarize(workload, results, sides, args.tolerance)
+    finally:
+        shutil.rmtree(args.data_folder, ignore_errors=True)
+
+    print()
+    print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
+    if rows:
+        print_table(rows, steps_of)
+        print("examples/s: median of %d timed runs; vs PyTorch: median of the run-by-run ratios; compile: "
+              "building the graph and compiling train/validate/test, then (+) their first calls; "
+              "peak RSS: the larger of the side's two processes" % args.repeats)
+        print()
+        print_targets(rows)
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump({"machine": machine_description(), "rows": rows, "failures": failures}, out, indent=1)
+    for workload, error in failures:
+        print("%s failed: %s" % (workload, error.splitlines()[0]))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

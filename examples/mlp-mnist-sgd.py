@@ -1,0 +1,46 @@
+#!/usr/bin/env python
+"""An MLP 784-500-10 (tanh, softmax) on MNIST, trained by stochastic gradient descent.
+
+The deeplearning.net tutorial's settings: learning rate 0.01, L2 penalty 1e-4,
+minibatches of 20, no momentum.  The tutorial trains up to 1000 epochs with
+early stopping (about 1.65 % test error); --epochs sets the budget here.
+
+    python examples/mlp-mnist-sgd.py --epochs 20
+    python examples/mlp-mnist-sgd.py --epochs 1 --subset 1000     # a quick look
+"""
+import numpy
+
+from DL import datasets
+from DL.backend import theano, T
+from DL.models.MLP import MLP
+from DL.optimizers.sgd import sgd
+from DL.utils import flatten, load_data
+
+from _common import first_examples, report, training_arguments
+
+parser = training_arguments(__doc__, epochs=20, batch_size=20, L2=1e-4)
+parser.add_argument("--n-hidden", type=int, default=500, help="hidden units (default 500)")
+parser.add_argument("--learning-rate", type=float, default=0.01, help="step size (default 0.01)")
+parser.add_argument("--momentum", type=float, default=0.0,
+                    help="classic momentum; 0 is plain SGD (default 0)")
+args = parser.parse_args()
+
+mnist = first_examples(datasets.mnist(), args.subset)  # [train, valid, test], each [x, t]
+dataset = load_data(mnist)                              # to shared variables, once
+
+x = T.matrix("x")   # (n_examples, 784) pixels in [0, 1]
+t = T.ivector("t")  # (n_examples,) digits
+mlp = MLP(rng=numpy.random.RandomState(args.seed), input=x,
+          n_in=28 * 28, n_hidden=args.n_hidden, n_out=10)
+cost = mlp.loss(t) + args.L1 * mlp.L1 + args.L2 * mlp.L2_sqr
+
+result = sgd(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(mlp.params),
+             errors=mlp.errors(t), learning_rate=args.learning_rate, momentum=args.momentum,
+             n_epochs=args.epochs, batch_size=args.batch_size, patience=args.patience)
+
+if args.plot:
+    from DL import viz  # only when asked: it draws with matplotlib
+    viz.plot_history(result.history, args.plot)
+
+predict = theano.function([x], mlp.pred)
+report(predict, mnist, result.test_loss)

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Legacy Theano 1.0.5 beside PyTensor: build .venv-theano, then run the core tests on it.
+#
+#   scripts/theano-env.sh                 build (once) and run the core tests with DL_BACKEND=theano
+#   scripts/theano-env.sh tests/x.py ...  run these test files instead
+#   THEANO_ENV_BUILD_ONLY=1 scripts/theano-env.sh   only build the environment
+#
+# Theano 1.0.5 imports on Python 3.11 only with numpy < 1.24 and with
+# THEANO_FLAGS=blas.ldflags= (it otherwise fails reading NumPy's BLAS info).
+# PyTensor needs a newer NumPy, so the project goes in without its own
+# dependencies (--no-deps) and the ones DL uses at run time are listed here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV="${THEANO_VENV:-.venv-theano}"
+PY="$VENV/bin/python"
+CORE_TESTS=(tests/test_updates.py tests/test_losses.py tests/test_feedforward.py tests/test_optimize.py)
+# Versions that install from wheels (no build) on Python 3.11 beside numpy 1.23.5.
+REQUIREMENTS=("numpy==1.23.5" "scipy==1.10.1" "theano==1.0.5" "matplotlib<3.9" "tqdm>=4.60"
+              "sparkprob>=0.1" "pytest>=7.4" "hypothesis>=6.80")
+
+if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ] || [ "$0" -nt "$VENV/.installed" ]; then
+    start=$(date +%s)
+    "$PYTHON" -m venv "$VENV"
+    "$PY" -m pip install --quiet --upgrade "pip>=23"
+    "$PY" -m pip install --quiet "${REQUIREMENTS[@]}"
+    "$PY" -m pip install --quiet --no-deps -e .
+    touch "$VENV/.installed"
+    echo "theano-env: built $VENV in $(( $(date +%s) - start )) s"
+fi
+[ -n "${THEANO_ENV_BUILD_ONLY:-}" ] && exit 0
+
+export DL_BACKEND=theano
+# Keep the user's flags; blas.ldflags= is what lets Theano import on NumPy 1.23.
+export THEANO_FLAGS="${THEANO_FLAGS:+$THEANO_FLAGS,}blas.ldflags="
+export MPLBACKEND="${MPLBACKEND:-Agg}"
+
+if [ "$#" -gt 0 ]; then
+    tests=("$@")
+else
+    tests=()
+    for file in "${CORE_TESTS[@]}"; do
+        if [ -f "$file" ]; then tests+=("$file"); else echo "theano-env: $file not found, skipped"; fi
+    done
+fi
+if [ "${#tests[@]}" -eq 0 ]; then
+    echo "theano-env: none of the core test files exist yet" >&2
+    exit 1
+fi
+"$PY" -c 'import theano, numpy; print("theano-env: Theano %s, NumPy %s" % (theano.__version__, numpy.__version__))'
+exec "$PY" -m pytest -q "${tests[@]}"

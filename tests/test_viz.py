@@ -1,0 +1,210 @@
+"""DL.viz: sparkprob rows, training curves and t-SNE maps, and the examples that draw them.
+
+Pictures are checked as files: a PNG signature, an IHDR chunk whose width and
+height are figsize * dpi, and pixels that are not all one colour.  The t-SNE
+map must keep three well-separated Gaussian clusters apart: every point's
+nearest neighbours in the 2-D map share its label, and the cluster centres lie
+far apart relative to each cluster's spread.
+"""
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy
+import pytest
+
+from DL import viz
+from DL.backend import T, shared
+from DL.models.LogisticRegression import LogisticRegression
+from DL.optimizers.training import optimize
+from DL.utils import flatten
+
+REPO = Path(__file__).resolve().parents[1]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path):
+    """(width, height) from a PNG's IHDR chunk; fails on anything that is not a PNG."""
+    data = Path(path).read_bytes()
+    assert data[:8] == PNG_SIGNATURE, "%s is not a PNG" % path
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR" and length == 13
+    width, height = struct.unpack(">II", data[16:24])
+    (crc,) = struct.unpack(">I", data[29:33])
+    assert crc == zlib.crc32(data[12:29]), "the IHDR chunk of %s is corrupt" % path
+    assert data.rstrip(b"\x00")[-8:-4] == b"IEND", "%s is truncated (no IEND chunk)" % path
+    return width, height
+
+
+def assert_picture(path, figsize, dpi):
+    """A non-empty PNG of figsize * dpi pixels with more than one colour in it."""
+    assert os.path.getsize(path) > 1000
+    assert png_size(path) == (round(figsize[0] * dpi), round(figsize[1] * dpi))
+    from matplotlib.image import imread
+    pixels = imread(path)
+    assert pixels.reshape(-1, pixels.shape[-1]).std(axis=0).max() > 0.01, "the picture is blank"
+
+
+# --- sparkprob rows -----------------------------------------------------------
+
+def test_spark_maps_probabilities_to_bar_heights():
+    # sparkprob's 7 levels: ' ' for 0 up to '▇' for 1, one character per entry
+    assert viz.spark([0.0, 1 / 6, 0.5, 1.0]) == "  ▁ ▃ ▇"
+    row = viz.spark(numpy.linspace(0, 1, 13, dtype="float32"))
+    assert isinstance(row, str) and len(row) == 2 * 13 - 1
+    assert set(row[0::2]) <= set(viz.SPARK_CHARS) and set(row[1::2]) == {" "}
+    assert row[0::2] == "".join(sorted(row[0::2], key=viz.SPARK_CHARS.index))  # heights never fall
+
+
+def test_spark_tolerates_float_rounding_only():
+    assert viz.spark([1.00000003, -1e-8]) == "▇  "
+    for bad in ([0.2, 1.5], [-0.1], [numpy.nan], [], [[0.5, 0.5]], ["high"]):
+        with pytest.raises(ValueError, match="probabilities"):
+            viz.spark(bad)
+
+
+def test_prediction_row_sets_observation_beside_prediction():
+    row = viz.prediction_row([0, 1, 0], numpy.float32([0.1, 0.8, 0.1]), action=2)
+    assert row == "observed   ▇   | predicted ▁ ▆ ▁ | action 2"
+    assert viz.prediction_row([1, 0], [0.5, 0.5]) == "observed ▇   | predicted ▃ ▃"
+    assert viz.prediction_row([1, 0], [1, 0], action=[0, 1, 0]).endswith("| action   ▇  ")
+
+
+def test_prediction_row_names_the_bad_argument():
+    with pytest.raises(ValueError, match="same length"):
+        viz.prediction_row([0, 1], [0.2, 0.3, 0.5])
+    with pytest.raises(ValueError, match="predicted must hold probabilities"):
+        viz.prediction_row([0, 1], [2.0, -1.0])
+    with pytest.raises(ValueError, match="observed"):
+        viz.prediction_row([[0, 1]], [0.5, 0.5])
+
+
+# --- training curves ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def real_history():
+    """The history of a real optimize() run: 3 minibatches an epoch, validated every 2."""
+    rng = numpy.random.RandomState(0)
+    inputs = rng.randn(90, 4).astype("float32")
+    targets = (inputs[:, 0] > 0).astype("int32")
+    sets = [[shared(inputs[i:i + 30]), shared(targets[i:i + 30])] for i in (0, 30, 60)]
+    x, t = T.matrix("x"), T.ivector("t")
+    model = LogisticRegression(rng=rng, input=x, n_in=4, n_out=2)
+    result = optimize(dataset=sets, inputs=[x, t], cost=model.loss(t), params=flatten(model.params),
+                      errors=model.errors(t), n_epochs=4, batch_size=10, validation_frequency=2,
+                      optimizer="sgd", learning_rate=0.5, progress=False, verbose=False)
+    return result.history
+
+
+def test_epoch_axis_is_fractional_epochs(real_history):
+    x, label = viz.epoch_axis(real_history)
+    assert label == "epoch"
+    assert numpy.allclose(x, [2 / 3, 4 / 3, 2, 8 / 3, 10 / 3, 4])
+
+
+def test_epoch_axis_without_a_second_epoch():
+    one_per_epoch = [{"epoch": 1, "iteration": 5, "minibatch": 5, "train_cost": 1.0, "valid_error": 0.5}]
+    assert viz.epoch_axis(one_per_epoch) == ([1.0], "epoch")
+    within_epoch_one = [dict(one_per_epoch[0], iteration=i, minibatch=i) for i in (2, 4)]
+    x, label = viz.epoch_axis(within_epoch_one)
+    assert list(x) == [2, 4] and label.startswith("minibatches")
+
+
+def test_plot_history_writes_a_png_of_the_asked_size(real_history, tmp_path):
+    path = tmp_path / "history.png"
+    assert viz.plot_history(real_history, path, figsize=(5, 3.5), dpi=80) == str(path)
+    assert_picture(path, (5, 3.5), 80)
+
+
+def test_plot_history_rejects_what_it_cannot_draw(real_history, tmp_path):
+    with pytest.raises(ValueError, match="history is empty"):
+        viz.plot_history([], tmp_path / "h.png")
+    with pytest.raises(ValueError, match=r"history\[0\] lacks .*valid_error"):
+        viz.plot_history([{"epoch": 1, "iteration": 1, "minibatch": 1, "train_cost": 1}], tmp_path / "h.png")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        viz.plot_history(real_history, tmp_path / "missing" / "h.png")
+    with pytest.raises(ValueError, match=r"\.png"):
+        viz.plot_history(real_history, tmp_path / "h.pdf")
+    assert os.listdir(tmp_path) == []
+
+
+def test_drawing_leaves_pyplot_alone(tmp_path):
+    """DL.viz draws on its own Agg canvas: a user's pyplot and its backend are untouched."""
+    code = ("import sys, DL.viz as v; v.plot_history([{'epoch': 1, 'iteration': 1, 'minibatch': 1, "
+            "'train_cost': 1.0, 'valid_error': 0.5, 'test_error': 0.4}], 'h.png'); "
+            "print('matplotlib.pyplot' in sys.modules)")
+    env = dict(os.environ, MPLBACKEND="")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    png_size(tmp_path / "h.png")
+
+
+# --- embedding maps -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Three Gaussian clusters in 20-D, centres 10 apart, unit spread: (vectors, labels)."""
+    rng = numpy.random.RandomState(0)
+    centres = 10 * numpy.eye(3, 20)
+    labels = numpy.repeat([0, 1, 2], 30)
+    rng.shuffle(labels)
+    return centres[labels] + rng.randn(90, 20), labels
+
+
+def test_embedding_map_keeps_separated_clusters_apart(blobs, tmp_path):
+    vectors, labels = blobs
+    path = tmp_path / "map.png"
+    points = viz.embedding_map(vectors, labels, path, figsize=(4, 3), dpi=50, max_iter=300)
+    assert points.shape == (90, 2)
+    assert viz.neighbour_agreement(points, labels, k=10) == 1.0
+    centres = numpy.array([points[labels == c].mean(axis=0) for c in range(3)])
+    spread = max(numpy.linalg.norm(points[labels == c] - centres[c], axis=1).max() for c in range(3))
+    gaps = [numpy.linalg.norm(centres[a] - centres[b]) for a, b in ((0, 1), (0, 2), (1, 2))]
+    assert min(gaps) > 2 * spread
+    assert_picture(path, (4, 3), 50)
+
+
+def test_embedding_map_is_seeded(blobs, tmp_path):
+    vectors, labels = blobs
+    first = viz.tsne(vectors[:30], seed=3, max_iter=250)
+    again = viz.tsne(vectors[:30], seed=3, max_iter=250)
+    assert numpy.allclose(first, again)
+
+
+def test_embedding_map_writes_words(blobs, tmp_path):
+    vectors, labels = blobs
+    words = numpy.array(["word%d" % i for i in range(12)])
+    path = tmp_path / "words.png"
+    points = viz.embedding_map(shared(vectors[:12].astype("float32")), words, path,
+                               figsize=(3, 3), dpi=60, max_iter=250)
+    assert points.shape == (12, 2)
+    assert_picture(path, (3, 3), 60)
+
+
+def test_neighbour_agreement_tells_pure_from_mixed():
+    points = numpy.array([[0, 0], [0, 1], [10, 0], [10, 1]])
+    assert viz.neighbour_agreement(points, [0, 0, 1, 1], k=1) == 1.0
+    assert viz.neighbour_agreement(points, [0, 1, 0, 1], k=1) == 0.0
+    with pytest.raises(ValueError, match="k must be"):
+        viz.neighbour_agreement(points, [0, 0, 1, 1], k=4)
+
+
+def test_embedding_map_rejects_bad_input(blobs, tmp_path):
+    vectors, labels = blobs
+    with pytest.raises(ValueError, match=r"2-D \(n_points, n_dims\)"):
+        viz.embedding_map(vectors[0], None, tmp_path / "m.png")
+    with pytest.raises(ValueError, match="at least 3"):
+        viz.embedding_map(vectors[:2], None, tmp_path / "m.png")
+    with pytest.raises(ValueError, match="one label per vector"):
+        viz.embedding_map(vectors, labels[:5], tmp_path / "m.png")
+    with pytest.raises(ValueError, match="NaN"):
+        viz.embedding_map(numpy.full((5, 2), numpy.nan), None, tmp_path / "m.png")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        viz.embedding_map(vectors, labels, tmp_path / "no" / "m.png")
+    with pytest.raises(ValueError, match="perplexity"):
+        viz.tsne(vectors, perplexity=0)
