@@ -171,7 +171,7 @@ def plot_history(history, path, title=None, figsize=(6.4, 4.8), dpi=100):
     figure = _figure(figsize, dpi)
     cost_axes, error_axes = figure.subplots(2, 1, sharex=True)
 
-    cost_axes.plot(x, [r["train_cost"] for r in records], "-", color="C0", label="training cost")
+    cost_axes.plot(x, [r["train_cost"] for r in records], "-", marker=".", color="C0")
     cost_axes.set_ylabel("training cost")
     cost_axes.grid(alpha=0.3)
     if title:
@@ -263,20 +263,20 @@ def _draw_classes(axes, points, labels):
                 markerscale=2, frameon=False)
 
 
-def _draw_words(axes, points, words, fontsize, colours):
-    """Points with their words written beside them, in their colours."""
-    for (px, py), word, colour in zip(points, words, colours):
-        axes.annotate(str(word), (px, py), xytext=(2, 2), textcoords="offset points",
-                      fontsize=fontsize, color=colour)
+def _draw_words(axes, points, words, fontsize):
+    """Words written beside their points, in dark grey (readable over any point colour)."""
+    for (px, py), word in zip(points, words):
+        axes.annotate(str(word), (px, py), xytext=(3, 2), textcoords="offset points",
+                      fontsize=fontsize, color="0.15")
 
 
-def _draw_values(axes, points, values, value_label):
-    """Points coloured by a number each (red low, blue high), with a colour bar; their colours."""
+def _draw_values(axes, points, values, value_label, value_range):
+    """Points coloured by a number each (red low, blue high), with a colour bar."""
     from matplotlib.colors import Normalize
-    norm = Normalize(vmin=values.min(), vmax=values.max())
-    scatter = axes.scatter(points[:, 0], points[:, 1], c=values, cmap="RdBu", norm=norm, s=8)
+    low, high = value_range if value_range is not None else (values.min(), values.max())
+    scatter = axes.scatter(points[:, 0], points[:, 1], c=values, cmap="RdBu",
+                           norm=Normalize(vmin=low, vmax=high), s=22, edgecolors="0.4", linewidths=0.3)
     axes.figure.colorbar(scatter, ax=axes, label=value_label or "value", shrink=0.8)
-    return scatter.cmap(norm(values))
 
 
 def _values(values, n_points):
@@ -289,16 +289,18 @@ def _values(values, n_points):
     return array
 
 
-def embedding_map(vectors, labels, path, values=None, value_label=None, perplexity=30.0, seed=0,
-                  title=None, figsize=(7.0, 6.0), dpi=100, fontsize=7, max_iter=1000, n_threads=1):
+def embedding_map(vectors, labels, path, values=None, value_label=None, value_range=None,
+                  perplexity=30.0, seed=0, title=None, figsize=(7.0, 6.0), dpi=100, fontsize=7,
+                  max_iter=1000, n_threads=1):
     """A 2-D t-SNE map of learned vectors as a PNG; returns the (n_points, 2) coordinates.
 
     vectors   (n_points, n_dims): hidden activations, embedding rows, ...
     labels    one per point: numbers (classes, e.g. digits) colour the points,
               strings (e.g. words) are written beside them; None draws plain points
     values    optional, one number per point (e.g. a word's predicted sentiment):
-              colours the points and words on a red-blue scale named `value_label`;
-              with word labels or None, not with class labels
+              colours the points on a red-blue scale named `value_label` that spans
+              `value_range` (default: the values' own range); with word labels or
+              None, not with class labels
     path      where to write the PNG; its folder must exist
     The image is figsize * dpi pixels; `seed` makes the map repeatable; see
     `tsne()` for perplexity, max_iter and n_threads."""
@@ -315,14 +317,13 @@ def embedding_map(vectors, labels, path, values=None, value_label=None, perplexi
     figure = _figure(figsize, dpi)
     axes = figure.subplots()
     if values is not None:
-        colours = _draw_values(axes, points, values, value_label)
+        _draw_values(axes, points, values, value_label, value_range)
     elif labels is None or words:
-        axes.scatter(points[:, 0], points[:, 1], s=4 if words else 8, color="C0")
-        colours = ["black"] * len(points)
+        axes.scatter(points[:, 0], points[:, 1], s=6 if words else 8, color="C0")
     else:
         _draw_classes(axes, points, labels)
     if words:
-        _draw_words(axes, points, labels, fontsize, colours)
+        _draw_words(axes, points, labels, fontsize)
     axes.set_xticks([])
     axes.set_yticks([])
     if title:

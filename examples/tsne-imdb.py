@@ -94,6 +94,7 @@ positive = theano.function([x, mask], classifier.output_deterministic[:, 1])
 alone = positive(ids[:, None].astype("int32"), numpy.ones((len(ids), 1), dtype=theano.config.floatX))
 title = "IMDB: LSTM word embeddings (%d units), %d most frequent words" % (args.n_units, args.words)
 viz.embedding_map(vectors, words, args.out, values=alone, value_label="p(positive | the word alone)",
+                  value_range=(0, 1),
                   seed=args.seed, title=title, figsize=(9.0, 8.0), fontsize=7)
 
 order = numpy.argsort(alone)

@@ -65,11 +65,8 @@ def linker_of(function):
 @pytest.fixture(scope="module")
 def reference(request):
     """The same training on PyTensor's C engine (the CVM linker)."""
-    monkeypatch = pytest.MonkeyPatch()
-    try:
-        yield train_mlp("CVM", monkeypatch)
-    finally:
-        monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return train_mlp("CVM", monkeypatch)
 
 
 def check_engine(mode, linker, reference, monkeypatch):

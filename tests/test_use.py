@@ -59,31 +59,22 @@ def assert_gradients_match(cost, params, inputs, values, numeric_grad):
     assert any(numpy.abs(a).max() > 1e-4 for a in analytic), "all gradients vanish: nothing was checked"
 
 
+def values_of(params):
+    """The nesting of `params` with each shared variable's value (what a saved model holds)."""
+    if isinstance(params, (list, tuple)):
+        return [values_of(item) for item in params]
+    return params.get_value()
+
+
 def assert_round_trip(build, outputs_of):
-    """A model built with params=<another's values> computes the same outputs."""
+    """A model built with params=<another's values> has the same nesting and computes the same."""
     first = build(None)
-    values = [[leaf.get_value() for leaf in flatten([entry])] if isinstance(entry, list) else entry.get_value()
-              for entry in first.params]
-    second = build(_nest_like(first.params, values))
-    assert [numpy.shape(leaf.get_value()) for leaf in flatten(second.params)] == \
-        [numpy.shape(leaf.get_value()) for leaf in flatten(first.params)]
+    second = build(values_of(first.params))
+    assert [leaf.get_value().shape for leaf in flatten(second.params)] == \
+        [leaf.get_value().shape for leaf in flatten(first.params)]
+    assert all(x is not y for x, y in zip(flatten(first.params), flatten(second.params)))
     for a, b in zip(outputs_of(first), outputs_of(second)):
         assert_allclose(a, b)
-    assert all(x is not y for x, y in zip(flatten(first.params), flatten(second.params)))
-
-
-def _nest_like(params, values):
-    """Arrays in the nesting of `params` (the values of model.params, as a saved model holds them)."""
-    if isinstance(params, (list, tuple)):
-        leaves = iter(flatten([values]))
-        return _refill(params, leaves)
-    return values
-
-
-def _refill(params, leaves):
-    if isinstance(params, (list, tuple)):
-        return [_refill(item, leaves) for item in params]
-    return numpy.array(next(leaves))
 
 
 def assert_causal(predict, obs, act, t, action_counts):

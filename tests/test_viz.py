@@ -208,3 +208,75 @@ def test_embedding_map_rejects_bad_input(blobs, tmp_path):
         viz.embedding_map(vectors, labels, tmp_path / "no" / "m.png")
     with pytest.raises(ValueError, match="perplexity"):
         viz.tsne(vectors, perplexity=0)
+
+
+def test_embedding_map_colours_words_by_value(blobs, tmp_path):
+    vectors, labels = blobs
+    words = ["w%d" % i for i in range(20)]
+    path = tmp_path / "valued.png"
+    viz.embedding_map(vectors[:20], words, path, values=numpy.linspace(0, 1, 20), value_range=(0, 1),
+                      value_label="p(positive)", figsize=(4, 4), dpi=50, max_iter=250)
+    assert_picture(path, (4, 4), 50)
+    with pytest.raises(ValueError, match="one finite number per vector"):
+        viz.embedding_map(vectors[:20], words, path, values=[0.5] * 19)
+    with pytest.raises(ValueError, match="pass one of them"):
+        viz.embedding_map(vectors, labels, path, values=numpy.zeros(len(labels)))
+
+
+# --- the examples that draw -----------------------------------------------------
+
+def run_example(name, *flags, cwd):
+    """Run examples/NAME.py in `cwd` as a user would; its stdout (it must exit 0)."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    completed = subprocess.run([sys.executable, str(REPO / "examples" / (name + ".py"))] + list(flags),
+                               cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, "%s exited %d:\n%s" % (name, completed.returncode,
+                                                            completed.stderr[-3000:])
+    return completed.stdout
+
+
+def printed_percent(stdout, start):
+    line = next(line for line in stdout.splitlines() if line.startswith(start))
+    return float(line.split(":")[-1].strip().rstrip("%"))
+
+
+def test_tsne_mnist_example_maps_the_hidden_layer(tmp_path):
+    stdout = run_example("tsne-mnist", "--epochs", "1", "--subset", "500", "--points", "100",
+                         "--n-hidden", "50", "--out", "map.png", "--plot", "history.png", cwd=tmp_path)
+    assert_picture(tmp_path / "map.png", (7, 6), 100)
+    assert_picture(tmp_path / "history.png", (6.4, 4.8), 100)
+    for space in ("pixels", "hidden layer", "t-SNE map"):
+        assert 10 < printed_percent(stdout, "5 nearest neighbours with the same digit, " + space) <= 100
+    assert printed_percent(stdout, "test error") < 60  # chance is 90 %: it learned something
+
+
+def test_tsne_imdb_example_maps_word_embeddings(tmp_path):
+    stdout = run_example("tsne-imdb", "--epochs", "1", "--subset", "40", "--words", "20",
+                         "--n-units", "8", "--vocabulary-size", "300", "--batch-size", "8",
+                         "--out", "words.png", cwd=tmp_path)
+    assert_picture(tmp_path / "words.png", (9, 8), 100)
+    mapped = set()
+    for start in ("most negative words alone:", "most positive words alone:"):
+        mapped |= set(next(l for l in stdout.splitlines() if l.startswith(start)).split(":")[1].split())
+    assert {"the", "and", "a", "of"} <= mapped  # the 20 most frequent ids, read through imdb.dict
+
+
+# --- the guide ----------------------------------------------------------------
+
+def test_the_guides_examples_run(capsys):
+    """DL.md's Python blocks (sections 2 and 4) run in order and print what the guide says."""
+    import re
+    text = (REPO / "DL.md").read_text()
+    start, end = text.index("## 2. How the pieces compose"), text.index("## 5. Looking at")
+    blocks = re.findall(r"```python\n(.*?)```", text[start:end], re.S)
+    assert len(blocks) == 4
+    namespace = {"__name__": "DL_md"}
+    for block in blocks:
+        exec(compile(block, "DL.md", "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert "test error: 0.0 %" in printed                   # the MLP solves XOR, as the guide says
+    assert "[0 1 1 0]" in printed
+    assert "test error after 5 more epochs: 0.0 %" in printed
+    residual = float(re.search(r"residual net, test error: ([0-9.]+) %", printed).group(1))
+    assert residual < 10                                    # chance is 50 %

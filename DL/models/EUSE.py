@@ -35,12 +35,12 @@ class EUSE(NextObservationEstimator):
         params = sub_params(params, 10, name)
         self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
         onehot = getattr(obs, "ndim", None) == 3
-        self.obs, self.act = check_sequences(obs, act, n_obs, n_act, name, "float" if onehot else "int")
+        self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name, "float" if onehot else "int")
         self.embeddingLayer = EmbeddingLayer(rng, self.obs, n_obs, e_obs, onehot, params[1],
                                              name=name + ".embeddingLayer")
         embedded = self.embeddingLayer.output
         self.layers = [self.embeddingLayer] + deep_estimator(
-            self, rng, (embedded, embedded), e_obs, self.act, n_act, n_obs, sizes, params[2:])
+            self, rng, (embedded, embedded), e_obs, checked_act, n_act, n_obs, sizes, params[2:])
         if onehot:
             observed = observed_targets(self.obs, self.outputActivation)
         elif self.outputActivation == "softmax":

@@ -36,6 +36,8 @@ so they are checked then, with the same kind of message.
 """
 import numbers
 
+import numpy
+
 from DL import activations, backend
 from DL.backend import T, RandomStreams, scan
 from DL.dropout import check_rate, dropout_mask
@@ -76,7 +78,8 @@ def _static_shape(tensor):
 
 
 def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float"):
-    """obs and act as tensors of the right rank, with run-time checks that they agree.
+    """(obs, act, checked_act): the inputs as tensors of the right rank, and `act` with
+    run-time checks that the two agree (build the model on `checked_act`; users feed `act`).
 
     `obs_kind="int"` takes observation ids `(n_examples, n_timesteps)` (EUSE)."""
     n_obs = check_size(n_obs, owner + ": n_obs")
@@ -91,12 +94,13 @@ def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float"):
     for known, condition, message in rules:
         if known is False:
             raise ValueError(message)
+    checked_act = act
     check = getattr(backend, "check_and_raise", None)
     if check is not None:  # engines without run-time checks fail later, less clearly
         for known, condition, message in rules:
             if known is None:
-                act = check(act, condition, message, ValueError)
-    return obs, act
+                checked_act = check(checked_act, condition, message, ValueError)
+    return obs, act, checked_act
 
 
 def _agreement(obs, act, n_obs, n_act, owner):
@@ -215,7 +219,9 @@ class StateEstimator(Model):
             k_t = self.transform.step(h_t, a_t, masks[n_filter:])
             return h_t, k_t
 
-        k_prior = T.alloc(self.k0, n_examples, self.k0.shape[0])
+        # the state takes the widest float type of k0 and the inputs (float64 data, float32 weights)
+        dtype = numpy.result_type(self.k0.dtype, obs_features.dtype, act_features.dtype).name
+        k_prior = T.cast(T.alloc(self.k0, n_examples, self.k0.shape[0]), dtype)
         (h, k), _ = scan(step, sequences=[obs_features.dimshuffle(1, 0, 2), act_features.dimshuffle(1, 0, 2)],
                          outputs_info=[None, k_prior], non_sequences=masks)
         return h.dimshuffle(1, 0, 2), k.dimshuffle(1, 0, 2)
