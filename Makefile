@@ -30,6 +30,9 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/mnist_accuracy.py
+	$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install --quiet torch==2.13.0
+	THEANO_ENV_BUILD_ONLY=1 scripts/theano-env.sh
+	$(PY) benchmarks/compare.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

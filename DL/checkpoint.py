@@ -126,13 +126,20 @@ class TrainingState(object):
         self.state = [v for v in others if not is_random_generator(v)]
         self.config = dict(config)
 
+    def generator_states(self):
+        return [generator_state(g) for g in self.generators]
+
+    def set_generator_states(self, states):
+        for generator, state in zip(self.generators, states):
+            set_generator_state(generator, state)
+
     def save(self, path, loop, best_values):
         """Write the checkpoint atomically; `loop` is the JSON loop state."""
         io.save(path, [[p.get_value(borrow=True) for p in self.params], list(best_values),
                        [s.get_value(borrow=True) for s in self.state]],
                 checkpoint=FORMAT, config=self.config, loop=loop,
                 variables={"params": _describe(self.params), "state": _describe(self.state)},
-                generators=[generator_state(g) for g in self.generators],
+                generators=self.generator_states(),
                 numpy_random=_jsonable(numpy.random.get_state(legacy=False)))
         return path
 
@@ -151,8 +158,7 @@ class TrainingState(object):
         values, best_values, state_values = arrays
         for variable, value in zip(self.params + self.state, list(values) + list(state_values)):
             variable.set_value(value)
-        for variable, state in zip(self.generators, meta["generators"]):
-            set_generator_state(variable, state)
+        self.set_generator_states(meta["generators"])
         numpy.random.set_state(_from_json(meta["numpy_random"]))
         return meta["loop"], list(best_values)
 
@@ -185,8 +191,9 @@ def _check_fit(path, kind, variables, values):
         here = variable.get_value(borrow=True)
         if value.shape != here.shape or value.dtype != here.dtype:
             raise CheckpointError(
-                "cannot resume from %s: %s %d (%s) is %s %s there but %s %s here"
-                % (path, kind, i, variable.name, value.dtype, value.shape, here.dtype, here.shape))
+                "cannot resume from %s: %s %d (%s) has shape %s and dtype %s there, shape %s and "
+                "dtype %s here" % (path, kind, i, variable.name, value.shape, value.dtype, here.shape,
+                                   here.dtype))
 
 
 def _unique(variables):

@@ -28,6 +28,7 @@ import re
 import secrets
 import socket
 import zipfile
+import zlib
 
 import numpy
 
@@ -211,7 +212,7 @@ def _read_archive(path):
             if "format" not in keys:
                 raise LoadError("%s is not a DL.io model file (no 'format' key); "
                                 "it has keys %s" % (path, keys[:8]))
-            return {key: archive[key] for key in keys}
+            contents = {key: archive[key] for key in keys}
     except LoadError:
         raise
     except ValueError as error:
@@ -219,9 +220,14 @@ def _read_archive(path):
             raise LoadError("%s holds pickled (object) data, which DL refuses to load: "
                             "it could run code. Save parameters with DL.io.save." % path) from None
         raise LoadError("%s is corrupt or truncated (%s)" % (path, error)) from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, RuntimeError) as error:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, RuntimeError,
+            NotImplementedError) as error:
         raise LoadError("%s is corrupt or truncated (%s: %s)"
                         % (path, type(error).__name__, error)) from None
+    for key, value in contents.items():
+        if not isinstance(value, numpy.ndarray):  # NumPy hands back raw bytes for a non-.npy member
+            raise LoadError("%s is not a DL.io model file: its member %s is not an array" % (path, key))
+    return contents
 
 
 def _json_value(path, key, value):

@@ -59,7 +59,7 @@ def _fraction(name, value):
 
 def _zeros_like(param, role):
     value = param.get_value(borrow=True)
-    return shared(numpy.zeros(value.shape, dtype=value.dtype), broadcastable=param.broadcastable,
+    return shared(numpy.zeros(value.shape, dtype=value.dtype),
                   name="%s.%s" % (param.name or "param", role))
 
 

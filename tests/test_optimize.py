@@ -223,6 +223,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_parameters(monkeypatch, capsys)
     assert "interrupted" in capsys.readouterr().out  # said so even with verbose=False
     assert result.valid_loss == result.best_valid_error
     assert result.best_iteration in [r["iteration"] for r in result.history]
+    assert result.best_iteration < result.iterations  # so keeping the best is not a no-op
     monkeypatch.setattr(training, "set_error", real_set_error)
     for kept, reference in zip(values(model.params), params_at(result.best_iteration, arrays, **NOISY_SGD)):
         numpy.testing.assert_array_equal(kept, reference)

@@ -112,6 +112,23 @@ def np_next_observation_errors(output, obs, activation):
     return numpy.mean((y - target) ** 2)
 
 
+def np_softmax(a):
+    e = numpy.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def np_recurrence(k0, filter_step, transform_step, obs, act):
+    """h, k `(n, T, n_hidden)` by the documented equations, one step at a time."""
+    k = numpy.repeat(k0[None], len(obs), axis=0)
+    hs, ks = [], []
+    for t in range(obs.shape[1]):
+        h = filter_step(k, obs[:, t])
+        k = transform_step(h, act[:, t])
+        hs.append(h)
+        ks.append(k)
+    return numpy.stack(hs, axis=1), numpy.stack(ks, axis=1)
+
+
 # --- the USE ------------------------------------------------------------------------------
 
 def use64(rng, activation="softmax", dropout_rate=0, params=None, deep=True):
@@ -136,10 +153,23 @@ def test_hooks_have_their_shapes_and_values(rng, activation):
     assert loss.shape == errors.shape == ()
     assert_allclose(output, deterministic)  # no dropout
     assert_allclose(loss, np_next_observation_loss(output, obs, activation), rtol=1e-10)
-    assert_allclose(errors, np_next_observation_errors(output, obs, activation), rtol=1e-10)
+    assert_allclose(errors, np_next_observation_errors(output, obs, activation), rtol=1e-6)  # error rates are floatX
     if activation == "softmax":
         assert_allclose(output.sum(-1), 1)
         assert_allclose(pred, output.argmax(-1))
+
+
+def test_the_recurrence_computes_the_documented_equations(rng):
+    """h_t = tanh([k_{t-1}, o_t] W_h + b_h), k_t = tanh([h_t, a_t] W_k + b_k), y_t = softmax(k_t W_y + b_y)."""
+    obs, act = walks(rng, n_examples=3, n_steps=5)
+    use = use64(rng, deep=False)
+    h, k, y = function([use.obs, use.act], [use.h_t, use.k_t, use.output])(obs, act)
+    k0, _, _, (W_h, b_h), _, _, (W_k, b_k), _, (W_y, b_y) = values_of(use.params)
+    h_np, k_np = np_recurrence(k0, lambda k, o: numpy.tanh(numpy.concatenate([k, o], -1) @ W_h + b_h),
+                               lambda h, a: numpy.tanh(numpy.concatenate([h, a], -1) @ W_k + b_k), obs, act)
+    assert_allclose(h, h_np, rtol=1e-10)
+    assert_allclose(k, k_np, rtol=1e-10)
+    assert_allclose(y, np_softmax(k_np @ W_y + b_y), rtol=1e-10)
 
 
 def test_mask_counts_a_prediction_only_where_the_next_observation_is_real(rng):

@@ -2,20 +2,27 @@
 
 Files are looked for in `$DL_DATA_DIR`, then `./datasets/`.  A missing file is
 downloaded from its original address into the first of those folders, with a
-progress bar, checked against its SHA-256 and only then renamed into place; a
-truncated or corrupted download is deleted.  Offline, the error names the
-file, the folders searched and the address.
+progress bar, through `DL.io.atomic_write`: it is checked against its SHA-256
+and only then renamed into place, so a truncated or corrupted download (or one
+killed half way) never takes the file's name, and is deleted.  Offline, the
+error names the file, the folders searched and the address.  A file already in
+place is not hashed again: it is either a verified download or the user's own.
 
 Pickles are read with `SafeUnpickler`, which admits plain containers,
 numbers, strings and NumPy arrays, and nothing that could run code.
 """
+import codecs
 import gzip
 import hashlib
 import io
 import os
 import pickle
-import tempfile
 import urllib.request
+import zlib
+
+import numpy
+
+from DL.io import atomic_write
 
 
 def search_folders():
@@ -40,29 +47,24 @@ class DataFileError(OSError):
 
 
 def _download(url, destination, sha256):
+    """Fetch `url` to `destination`, atomically, if its SHA-256 is `sha256`."""
     from tqdm import tqdm
 
-    folder = os.path.dirname(destination)
+    folder, name = os.path.split(destination)
     os.makedirs(folder, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix="." + os.path.basename(destination) + ".",
-                                             suffix=".part", dir=folder)
-    try:
-        with os.fdopen(descriptor, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True,
-                      desc="downloading " + os.path.basename(destination)) as bar:
-                for block in iter(lambda: response.read(1 << 16), b""):
-                    out.write(block)
-                    bar.update(len(block))
-        found = sha256_of(temporary)
-        if sha256 and found != sha256:
-            raise DataFileError("the download of %s from %s is corrupt or truncated (SHA-256 %s, "
-                                "expected %s); it was deleted, try again"
-                                % (os.path.basename(destination), url, found, sha256))
-        os.replace(temporary, destination)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    digest = hashlib.sha256()
+    with atomic_write(destination) as out, urllib.request.urlopen(url, timeout=60) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc="downloading " + name) as bar:
+            for block in iter(lambda: response.read(1 << 16), b""):
+                out.write(block)
+                digest.update(block)
+                bar.update(len(block))
+        if sha256 and digest.hexdigest() != sha256:
+            raise DataFileError(
+                "the download of %s from %s is corrupt or truncated (SHA-256 %s, expected %s); it "
+                "was deleted, not put in %s: try again, or fetch it by hand into that folder"
+                % (name, url, digest.hexdigest(), sha256, folder))
 
 
 def locate(name, url, sha256=None, alternatives=(), download=True):
@@ -95,11 +97,57 @@ class UnsafePickleError(pickle.UnpicklingError):
     """A pickle that asks for something other than plain data."""
 
 
+# What a pickle of plain data may call.  Each is NumPy's or Python's own
+# constructor, checked so that it can build only data.
+
+def _latin1_encode(text, encoding="latin1", errors="strict"):
+    """`_codecs.encode`, as protocol-2 pickles of bytes use it, and no more."""
+    if not isinstance(text, str) or codecs.lookup(encoding).name != "iso8859-1":
+        raise UnsafePickleError("refusing _codecs.encode(%r, %r) in a data file: only latin-1 "
+                                "strings encode bytes" % (type(text).__name__, encoding))
+    return text.encode("latin1", errors)
+
+
+def _bytes(*args):
+    """`bytes()` (protocol 2 pickles b'' so) or a copy of bytes."""
+    if not args:
+        return b""
+    if len(args) == 1 and isinstance(args[0], (bytes, bytearray)):
+        return bytes(args[0])
+    raise UnsafePickleError("refusing bytes(%s) in a data file" % ", ".join(type(a).__name__ for a in args))
+
+
+def _frombuffer(buffer, dtype, *shape_and_order):
+    """NumPy's protocol-5 array reconstruction, for plain (non-object) dtypes."""
+    if numpy.dtype(dtype).hasobject:
+        raise UnsafePickleError("refusing an object array in a data file")
+    return _numpy_numeric()._frombuffer(buffer, dtype, *shape_and_order)
+
+
+def _reconstruct_array(cls, base, state):
+    """`copyreg._reconstructor`, for NumPy array classes only."""
+    import copyreg
+    if not (isinstance(cls, type) and issubclass(cls, numpy.ndarray)):
+        raise UnsafePickleError("refusing to reconstruct %r from a data file" % (cls,))
+    return copyreg._reconstructor(cls, base, state)
+
+
+def _numpy_numeric():
+    import importlib
+    return importlib.import_module("numpy._core.numeric" if _has_module("numpy._core") else "numpy.core.numeric")
+
+
+_CHECKED = {
+    ("_codecs", "encode"): _latin1_encode,
+    ("__builtin__", "bytes"): _bytes, ("builtins", "bytes"): _bytes,
+    ("numpy.core.numeric", "_frombuffer"): _frombuffer, ("numpy._core.numeric", "_frombuffer"): _frombuffer,
+    ("copy_reg", "_reconstructor"): _reconstruct_array, ("copyreg", "_reconstructor"): _reconstruct_array,
+}
+
 _ALLOWED_GLOBALS = {
     ("numpy", "ndarray"), ("numpy", "dtype"),
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("copy_reg", "_reconstructor"), ("copyreg", "_reconstructor"),
     ("__builtin__", "object"), ("builtins", "object"),
 }
 
@@ -108,26 +156,15 @@ class SafeUnpickler(pickle.Unpickler):
     """Unpickles plain containers, numbers, strings and NumPy arrays only."""
 
     def find_class(self, module, name):
-        if (module, name) == ("copy_reg", "_reconstructor") or (module, name) == ("copyreg", "_reconstructor"):
-            import copyreg
-            return _checked_reconstructor(copyreg._reconstructor)
+        if (module, name) in _CHECKED:
+            return _CHECKED[module, name]
         if (module, name) in _ALLOWED_GLOBALS:
             import importlib
-            if module == "numpy.core.multiarray":
-                module = "numpy._core.multiarray" if _has_module("numpy._core.multiarray") else module
+            if module == "numpy.core.multiarray" and _has_module("numpy._core"):
+                module = "numpy._core.multiarray"
             return getattr(importlib.import_module(module), name)
         raise UnsafePickleError("refusing to unpickle %s.%s: data files may hold only plain "
                                 "containers, numbers and arrays" % (module, name))
-
-
-def _checked_reconstructor(reconstructor):
-    import numpy
-
-    def reconstruct(cls, base, state):
-        if not (isinstance(cls, type) and issubclass(cls, numpy.ndarray)):
-            raise UnsafePickleError("refusing to reconstruct %r from a data file" % (cls,))
-        return reconstructor(cls, base, state)
-    return reconstruct
 
 
 def _has_module(name):
@@ -149,7 +186,7 @@ def load_pickles(path, count=1):
     try:
         with _open(path) as stream:
             data = stream.read()
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:
         raise DataFileError("%s is corrupt or truncated (%s); delete it and fetch it again"
                             % (path, error)) from None
     buffer = io.BytesIO(data)

@@ -446,21 +446,20 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
                 if loop.patience <= loop.iteration:
                     stopped = "patience"
                     break
+                if ctrl_c.requested:
+                    raise KeyboardInterrupt
                 if loop.minibatch == n_train_batches:
                     if loop.epoch >= n_epochs:
                         stopped = "n_epochs"
                         break
                     loop.epoch, loop.minibatch = loop.epoch + 1, 0
-                if ctrl_c.requested:
-                    raise KeyboardInterrupt
                 in_step = True
-                generators = [checkpoints.generator_state(g) for g in state.generators] if state else None
+                generators = state.generator_states() if state else None
                 minibatch_cost, finite = train_model(loop.minibatch)
                 minibatch_cost = float(minibatch_cost)
                 if not finite:
-                    # the guard left every tensor as before this step; the generators too
-                    for generator, before in zip(state.generators if state else (), generators):
-                        checkpoints.set_generator_state(generator, before)
+                    if state:  # the guard kept every tensor as before this step; the generators too
+                        state.set_generator_states(generators)
                     loop.train_seconds = time.time() - train_start
                     save_checkpoint()
                     raise _non_finite(minibatch_cost, loop, n_train_batches, checkpoint)

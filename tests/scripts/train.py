@@ -44,15 +44,16 @@ def kill_at_step(n):
     training.compile_training = compile_and_count
 
 
-def kill_in_save(n):
-    """Die just before the n-th rename of a written temporary file into place."""
+def kill_in_save(n, path):
+    """Die just before the n-th written temporary file is renamed to `path`."""
     replace = os.replace
     calls = [0]
 
     def replace_or_die(source, destination):
-        calls[0] += 1
-        if calls[0] == n:
-            die()
+        if os.path.abspath(destination) == os.path.abspath(path):
+            calls[0] += 1
+            if calls[0] == n:
+                die()
         return replace(source, destination)
     os.replace = replace_or_die
 
@@ -137,7 +138,7 @@ def main():
     if args.kill_at_step:
         kill_at_step(args.kill_at_step)
     if args.kill_in_save:
-        kill_in_save(args.kill_in_save)
+        kill_in_save(args.kill_in_save, args.checkpoint)
     rng = numpy.random.RandomState(args.seed)
     sets, inputs, model, cost, errors = MODELS[args.model](rng)
     params = flatten(model.params)
