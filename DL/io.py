@@ -92,6 +92,9 @@ def atomic_write(path):
     On an exception the temporary file is deleted and `path` is untouched."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError("cannot write %s: the folder %s does not exist; create it first"
+                                % (path, folder))
     remove_stale_temporaries(path)
     temporary = _temporary_path(path)
     # os.open applies the umask, so the file gets the usual permissions

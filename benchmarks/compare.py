@@ -374,12 +374,20 @@ def measure(workload, sides, args, log_folder):
     results = {}
     compiledirs = {}
     try:
-        for side in sides:
+        for side in list(sides):
             compiledirs[side["name"]] = tempfile.mkdtemp(prefix="dl-bench-%s-" % side["slug"])
             cold = Worker(side, workload, data, compiledirs[side["name"]], args.threads, log_folder, "cold")
             try:
                 ready = cold.receive()
                 done = cold.quit()
+            except WorkerFailed as error:
+                if side["kind"] != "dl-theano":
+                    raise
+                # legacy Theano is a guest here: its failure is reported, the others still run
+                results[side["name"]] = {"failed": str(error)}
+                sides = [other for other in sides if other is not side]
+                print("  %-14s FAILED: %s" % (side["name"], str(error).strip().splitlines()[-1]), flush=True)
+                continue
             finally:
                 cold.kill()
             results[side["name"]] = {"cold": ready, "cold_maxrss_mb": done["maxrss_mb"], "rates": []}
@@ -424,6 +432,10 @@ def summarize(workload, results, sides, tolerance):
     rows = []
     for side in sides:
         result = results[side["name"]]
+        if "failed" in result:
+            rows.append({"workload": workload, "side": side["name"], "failed": result["failed"],
+                         "engine": side["kind"], "rates": []})
+            continue
         rates = result["rates"]
         row = {"workload": workload, "side": side["name"], "engine": result["warm"]["engine"],
                "examples_per_second": statistics.median(rates), "rates": rates,
@@ -446,19 +458,28 @@ def print_table(rows, steps_of):
     print(header)
     print("|" + "---|" * header.count(" | ") + "---|")
     for row in rows:
+        if "failed" in row:
+            print("| %s | %s | failed: %s | | | | | |" % (row["workload"], row["side"],
+                                                        row["failed"].strip().splitlines()[-1][:80]))
+            continue
         print("| %s | %s | %.0f | %s | %.2f s (+%.2f s) | %.2f s (+%.2f s) | %.0f MB | %s |" % (
             row["workload"], row["side"], row["examples_per_second"],
             "%.2fx" % row["ratio"] if row["ratio"] is not None else "-",
             row["cold_build"], row["cold_first"], row["warm_build"], row["warm_first"],
             row["maxrss_mb"], row["check"] or "-"))
     print()
+    engines = {}
+    for row in rows:
+        if "failed" not in row:
+            engines.setdefault(row["side"], row["engine"])
+    print("engines: " + "; ".join("%s = %s" % item for item in engines.items()))
     for workload, steps in steps_of.items():
         print("%s: %s; %d minibatches of %d per timed run" % (
             workload, WORKLOADS[workload]["title"], steps, WORKLOADS[workload]["batch_size"]))
 
 
 def ratio_between(rows, workload, mine, theirs):
-    found = {row["side"]: row for row in rows if row["workload"] == workload}
+    found = {row["side"]: row for row in rows if row["workload"] == workload and row["rates"]}
     if mine not in found or theirs not in found:
         return None
     return statistics.median(a / b for a, b in zip(found[mine]["rates"], found[theirs]["rates"]))
@@ -472,7 +493,7 @@ def print_targets(rows):
         passed = value >= goal if at_least else value < goal
         print("  %-44s %6.2f%s  (target %s %g%s)  %s" % (name, value, unit, ">=" if at_least else "<",
                                                            goal, unit, "PASS" if passed else "FAIL"))
-    by = {(row["workload"], row["side"]): row for row in rows}
+    by = {(row["workload"], row["side"]): row for row in rows if "failed" not in row}
     print("targets:")
     for workload, goal in (("mlp20", 1.2), ("mlp256", 1.0), ("lstm", 0.8)):
         row = by.get((workload, "DL"))

@@ -40,15 +40,12 @@ def run_example(name, *flags, cwd):
     return completed.stdout
 
 
-def test_error_percent(stdout):
+def last_test_error(stdout):
     """The number on the last line, `test error: X %`."""
     lines = stdout.strip().splitlines()
     match = TEST_ERROR.match(lines[-1]) if lines else None
     assert match, "the last line is not 'test error: X %%':\n%s" % stdout[-2000:]
     return float(match.group(1))
-
-
-test_error_percent.__test__ = False  # a helper, not a test
 
 
 def predictions(stdout):
@@ -90,13 +87,13 @@ def runs(tmp_path_factory):
 def test_example_learns_in_one_epoch(name, runs):
     stdout = runs[name].result()
     assert len(predictions(stdout)) == 10
-    assert test_error_percent(stdout) < BOUNDS[name]
+    assert last_test_error(stdout) < BOUNDS[name]
 
 
 def test_saved_model_loads_with_the_same_test_error_and_predictions(runs):
     saved, loaded = runs["save-load"].result()
-    assert test_error_percent(saved) < 30.0
-    assert test_error_percent(loaded) == test_error_percent(saved)
+    assert last_test_error(saved) < 30.0
+    assert last_test_error(loaded) == last_test_error(saved)
     assert predictions(loaded) == predictions(saved)
     assert "note:" not in loaded  # same subset: nothing to warn about
 

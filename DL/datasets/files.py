@@ -14,6 +14,7 @@ numbers, strings and NumPy arrays, and nothing that could run code.
 import codecs
 import gzip
 import hashlib
+import http.client
 import io
 import os
 import pickle
@@ -82,7 +83,7 @@ def locate(name, url, sha256=None, alternatives=(), download=True):
         _download(url, destination, sha256)
     except DataFileError:
         raise
-    except OSError as error:
+    except (OSError, http.client.HTTPException) as error:  # offline, refused, cut half way
         raise DataFileError(_missing_message(name, folders, url, error)) from None
     return destination
 

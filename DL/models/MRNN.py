@@ -9,6 +9,9 @@ input chooses its own transition matrix, factored through `n_fact` factors.
 The step is a MultiplicativeLayer with input h_{t-1} and multiplier x_t
 (W_fi = W_fh, W_fm = W_fx, W_of = W_hf, W_om = W_hx).
 
+What depends on x alone (x_t W_fx, x_t W_hx + b) is computed for every step
+before the scan; each step multiplies by W_fh and W_hf only.
+
 x `(n_examples, n_timesteps, n_in)`, h `(n_examples, n_timesteps, n_hidden)`,
 y `(n_examples, n_timesteps, n_out)`.  h0 is learned.  The mask, loss, errors
 and variational dropout are the RNN's (see DL.models.RNN): padded steps hold
@@ -17,7 +20,7 @@ the state, one dropout mask per sequence acts on h at every step.
 params: `[h0, [W_fh, W_hf, W_fx, W_hx, b], [W_o, b_o]]`.
 """
 from DL.backend import T
-from DL.models.MultiplicativeLayer import MultiplicativeLayer
+from DL.models.MultiplicativeLayer import MultiplicativeLayer, mult_parts
 from DL.models.RNN import RNN, dropped, scan_over_time
 from DL.models.base import check_size
 
@@ -38,14 +41,18 @@ class MRNN(RNN):
 
     def hidden_states(self, drop):
         layer = self.hiddenLayer
-        n_weights = len(layer.params)
+        # x_t W_fx and x_t W_hx + b depend on the input alone: computed for every step at
+        # once, side by side in one sequence (one sequence keeps the scan's gradient graph
+        # the same from run to run, so its compiled code is found in the cache).
+        input_parts = T.concatenate(mult_parts(self.input, layer.W_fm, layer.W_om, layer.b), axis=-1)
+        n_fact = self.n_fact
 
-        def step(x_t, h_tm1, *constants):
-            weights, drop_t = constants[:n_weights], constants[n_weights:]
-            return layer.apply(dropped(h_tm1, drop_t), x_t, weights)
+        def step(input_parts_t, h_tm1, W_fh, W_hf, *drop_t):
+            return layer.apply_parts(dropped(h_tm1, drop_t), input_parts_t[:, :n_fact],
+                                     input_parts_t[:, n_fact:], W_fh, W_hf)
 
-        (h,) = scan_over_time(step, [self.input], [self.initial_state()],
-                              layer.params + ([] if drop is None else [drop]), self.mask,
+        (h,) = scan_over_time(step, [input_parts], [self.initial_state()],
+                              [layer.W_fi, layer.W_of] + ([] if drop is None else [drop]), self.mask,
                               name=self.name + ".scan")
         return h
 

@@ -16,9 +16,9 @@ Rows are examples, so the whole minibatch is one product per matrix.
 params: `[W_fi, W_of, W_fm, W_om, b]` (the original package's order).  Weights
 start Glorot-uniform, b at zero; L1 and L2 cover the four weight matrices.
 
-Recurrent models reuse the unit inside `theano.scan` through
-`apply(input, mult, weights)`, passing the scan's copies of `params`
-(see DL.models.MRNN).
+Recurrent models reuse the unit inside `theano.scan`: `mult_parts` computes what
+depends on `mult` alone for every step before the scan, and `apply_parts` does
+the rest in each step (see DL.models.MRNN).
 """
 from DL import activations
 from DL.backend import T
@@ -27,11 +27,15 @@ from DL.models.base import Model, as_tensor, check_size, make_param, sub_params
 from DL.regularization import L1, L2_sqr
 
 
-def multiplicative_unit(input, mult, weights, activation):
-    """activation(((input W_fi) * (mult W_fm)) W_of + mult W_om + b); weights = [W_fi, W_of, W_fm, W_om, b]."""
-    W_fi, W_of, W_fm, W_om, b = weights
-    factors = T.dot(input, W_fi) * T.dot(mult, W_fm)
-    return activation(T.dot(factors, W_of) + T.dot(mult, W_om) + b)
+def mult_parts(mult, W_fm, W_om, b):
+    """What the unit takes from `mult` alone: (mult W_fm, mult W_om + b).  A recurrent
+    model computes these for every step at once, before its scan."""
+    return T.dot(mult, W_fm), T.dot(mult, W_om) + b
+
+
+def multiplicative_unit(input, mult_factors, mult_output, W_fi, W_of, activation):
+    """activation(((input W_fi) * mult_factors) W_of + mult_output), from `mult_parts`."""
+    return activation(T.dot(T.dot(input, W_fi) * mult_factors, W_of) + mult_output)
 
 
 class MultiplicativeLayer(Model):
@@ -59,10 +63,15 @@ class MultiplicativeLayer(Model):
         self.output = self.apply(self.input, self.mult)
         self.output_deterministic = self.output  # no dropout inside the unit
 
-    def apply(self, input, mult, weights=None):
-        """The unit on other inputs; `weights` defaults to this layer's `params`
-        (pass the scan's own copies inside a strict `theano.scan`)."""
-        return multiplicative_unit(input, mult, self.params if weights is None else weights, self.activation)
+    def apply(self, input, mult):
+        """The unit on other inputs (shares the weights)."""
+        return self.apply_parts(input, *mult_parts(mult, self.W_fm, self.W_om, self.b))
+
+    def apply_parts(self, input, mult_factors, mult_output, W_fi=None, W_of=None):
+        """The unit from `mult_parts(mult, W_fm, W_om, b)` computed ahead (e.g. for every
+        step before a scan); inside a strict scan, pass the scan's W_fi and W_of."""
+        return multiplicative_unit(input, mult_factors, mult_output, self.W_fi if W_fi is None else W_fi,
+                                   self.W_of if W_of is None else W_of, self.activation)
 
     @property
     def weights(self):

@@ -108,6 +108,11 @@ def _check_dataset(dataset, inputs, batch_size):
             found = len(data_set) if isinstance(data_set, (list, tuple)) else type(data_set).__name__
             raise ValueError("the %s set must hold one array per input (%d: %s), got %s"
                              % (name, len(inputs), ", ".join(str(i) for i in inputs), found))
+        for i, data in enumerate(data_set):
+            if not hasattr(data, "owner") and not hasattr(data, "get_value"):
+                raise TypeError("the %s set's element %d is a %s, not a shared variable: move the sets "
+                                "to shared variables once with DL.utils.load_data(dataset)"
+                                % (name, i, type(data).__name__))
         lengths = [_n_examples(data, "%s set element %d" % (name, i)) for i, data in enumerate(data_set)]
         if len(set(lengths)) > 1:
             raise ValueError("the %s set's arrays differ in length (%s); each needs one row per example"
@@ -154,7 +159,7 @@ def _check_graph(cost, params, errors, updates):
             raise TypeError("params must be shared variables, got %r" % (param,))
     pairs = list(updates.items()) if hasattr(updates, "items") else list(updates or [])
     for pair in pairs:
-        if len(pair) != 2 or not hasattr(pair[0], "get_value"):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not hasattr(pair[0], "get_value"):
             raise ValueError("updates must be (shared variable, new value) pairs, got %r" % (pair,))
     return params, pairs
 
@@ -393,6 +398,10 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
     for name, value in (("n_epochs", n_epochs), ("patience", patience)):
         if not value > 0:
             raise ValueError("%s must be positive, got %r" % (name, value))
+    if validation_frequency is not None and not (isinstance(validation_frequency, int)
+                                                 and validation_frequency > 0):
+        raise ValueError("validation_frequency must be a positive number of minibatches (or None: "
+                         "once an epoch), got %r" % (validation_frequency,))
     checkpoint, resume = _check_checkpointing(checkpoint, checkpoint_every, resume)
 
     start = time.time()
