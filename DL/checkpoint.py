@@ -74,14 +74,18 @@ def generator_state(variable):
     return _jsonable(value.get_state(legacy=False))
 
 
+def _generator_kind(variable):
+    value = variable.get_value(borrow=True)
+    return value.bit_generator.state["bit_generator"] if isinstance(value, numpy.random.Generator) \
+        else "MT19937"
+
+
 def set_generator_state(variable, state):
     value = variable.get_value(borrow=False)
     state = _from_json(state)
-    kind = value.bit_generator.state["bit_generator"] if isinstance(value, numpy.random.Generator) \
-        else "MT19937"
-    if state.get("bit_generator") != kind:
+    if state.get("bit_generator") != _generator_kind(variable):
         raise CheckpointError("random generator %s is %s here but %s in the checkpoint"
-                              % (variable, kind, state.get("bit_generator")))
+                              % (variable, _generator_kind(variable), state.get("bit_generator")))
     if isinstance(value, numpy.random.Generator):
         value.bit_generator.state = state
     else:
@@ -154,6 +158,9 @@ class TrainingState(object):
             raise CheckpointError(
                 "%s is not a training checkpoint (written by optimize(checkpoint=...)); a model "
                 "file saved by DL.io.save is loaded with params= in the model instead" % path)
+        missing = [key for key in ("config", "loop", "generators", "numpy_random") if key not in meta]
+        if missing:
+            raise CheckpointError("%s is an incomplete checkpoint: it lacks %s" % (path, ", ".join(missing)))
         self._check(path, meta, arrays)
         values, best_values, state_values = arrays
         for variable, value in zip(self.params + self.state, list(values) + list(state_values)):
@@ -177,10 +184,12 @@ class TrainingState(object):
                                         ("best parameter", self.params, arrays[1]),
                                         ("optimizer state variable", self.state, arrays[2])):
             _check_fit(path, kind, variables, values)
-        if len(meta["generators"]) != len(self.generators):
+        kinds = [state.get("bit_generator") for state in meta["generators"]]
+        if kinds != [_generator_kind(g) for g in self.generators]:
             raise CheckpointError(
-                "cannot resume from %s: it has %d random generators, this run draws from %d "
-                "(the model's dropout differs)" % (path, len(meta["generators"]), len(self.generators)))
+                "cannot resume from %s: its random generators are %s, this run draws from %s (the "
+                "model's dropout or the engine differs)" % (path, kinds, [_generator_kind(g) for g in
+                                                                         self.generators]))
 
 
 def _check_fit(path, kind, variables, values):

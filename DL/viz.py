@@ -1,11 +1,12 @@
 """Pictures of what a model learned: sparkprob rows, training curves, embedding maps.
 
-Three views, each a plain function:
+Each view is a plain function:
 
     spark(probabilities)                       -> '▁ ▃ ▇ ▁'   one character per entry
     prediction_row(observed, predicted, action) -> 'observed ▁ ▇ ▁ | predicted ▁ ▆ ▁ | action 2'
     plot_history(result.history, 'history.png')  training cost, validation and test error per epoch
     embedding_map(vectors, labels, 'map.png')    2-D t-SNE of learned vectors, coloured by label
+    neighbour_agreement(points, labels, k)       how often a point's neighbours share its label
 
 The sparkprob rows are text, for a terminal: a state estimator's predicted
 distribution beside the observation that came.  The pictures are PNG files
@@ -335,9 +336,11 @@ def embedding_map(vectors, labels, path, values=None, value_label=None, value_ra
 def neighbour_agreement(points, labels, k=5):
     """The fraction of each point's k nearest neighbours (in `points`) that share its label.
 
-    A number for how well a map keeps classes together: 1.0 when every
-    neighbourhood is pure, about the largest class's share when labels are
-    scattered at random.  points (n_points, n_dims), labels (n_points,)."""
+    A number for how well a map (or any space) keeps classes together: 1.0
+    when every neighbourhood is pure; about sum_c share_c^2 (0.1 for ten equal
+    classes) when labels are scattered at random.  points (n_points, n_dims),
+    labels (n_points,).  It holds all pairwise distances, n_points^2 numbers:
+    meant for a few thousand points."""
     points = numpy.asarray(points, dtype="float64")
     labels = numpy.asarray(labels)
     if points.ndim != 2 or labels.shape != (len(points),):

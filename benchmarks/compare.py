@@ -16,7 +16,7 @@ eager, --threads threads) and, when .venv-theano exists
 (scripts/theano-env.sh builds it), DL on legacy Theano 1.0.5.
 
 Each side runs in its own processes, so compile caches and peak resident
-memory (getrusage, which sees C allocations) are its own:
+memory (VmHWM, which sees C allocations) are its own:
   cold   a process with a fresh, empty compile directory: building the graph
          and compiling the three functions (train, validate, test), then the
          first call of each (PyTensor's default linker compiles lazily there);
@@ -28,9 +28,14 @@ few seconds apart; the table gives medians.  Every side's losses over the
 first minibatches are compared with PyTorch's (float32, relative tolerance
 --tolerance): the check that both compute the same thing.
 
-    python benchmarks/compare.py                              # everything (about 10 minutes)
+    python benchmarks/compare.py                              # everything (20-40 minutes on 2 cores)
     python benchmarks/compare.py --workloads mlp20 --scale 0.2 --repeats 3   # a quick look
-    python benchmarks/compare.py --dl-modes FAST_RUN,NUMBA    # also DL in other modes
+    python benchmarks/compare.py --dl-modes CVM,NUMBA         # also DL in other PyTensor modes
+    python benchmarks/compare.py --threads 1 --native-openblas  # how benchmarks/README.md's tables were made
+
+On a machine shared with other jobs, two threads per side measure the
+scheduler (threads waiting for each other) more than the libraries: prefer
+--threads 1 there.
 """
 import argparse
 import json
@@ -245,6 +250,58 @@ class DLTrainer(object):
 
 # --- a worker: one side, one workload, one process ------------------------------
 
+def peak_resident_mb():
+    """This process's peak resident memory.  VmHWM starts afresh at exec; getrusage's
+    ru_maxrss does not (Linux keeps it across execve, so a worker would report
+    at least its parent's size)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def openblas_cores():
+    """The kernel family each OpenBLAS loaded in this process runs (e.g. Haswell, SkylakeX)."""
+    import ctypes
+    paths = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if "openblas" in path.lower() and ".so" in path:
+                paths.add(path)
+    cores = []
+    for path in sorted(paths):
+        library = ctypes.CDLL(path)
+        for symbol in ("scipy_openblas_get_corename64_", "openblas_get_corename64_", "openblas_get_corename"):
+            corename = getattr(library, symbol, None)
+            if corename is not None:
+                corename.restype = ctypes.c_char_p
+                cores.append(corename().decode())
+                break
+    return sorted(set(cores))
+
+
+def legacy_theano_shims():
+    """Two fixes DL/backend.py needs on legacy Theano under Python 3.11 (proposed in
+    issue 5), applied here only where backend.py does not have them yet; returns
+    the names of those applied, which the table's engine line shows."""
+    applied = []
+    if sys.version_info >= (3, 11) and "theano.scan_module.scan_perform_ext" not in sys.modules:
+        # its Cython-generated C does not compile on 3.11: scan then loops in Python
+        sys.modules["theano.scan_module.scan_perform_ext"] = None
+        applied.append("python scan loop")
+    from DL.backend import T
+    for name in ("sigmoid", "softplus"):
+        if not hasattr(T, name):
+            setattr(T, name, getattr(T.nnet, name))
+            applied.append("T." + name)
+    return applied
+
+
 def worker(args):
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # engine chatter goes to the log, the protocol keeps stdout
@@ -270,10 +327,13 @@ def worker(args):
         error_functions = []
         engine = "torch %s, %d threads" % (torch.__version__, torch.get_num_threads())
     else:
+        shimmed = legacy_theano_shims() if os.environ.get("DL_BACKEND") == "theano" else []
         from DL.backend import BACKEND, floatX, theano
         trainer = DLTrainer(kind, sets, weights, batch_size, spec["rule"], mode)
         error_functions = trainer.error_functions
-        engine = "%s %s, floatX %s, mode %s" % (BACKEND, theano.__version__, floatX, args.mode or "default")
+        engine = "%s %s, floatX %s, mode %s, OpenBLAS %s%s" % (
+            BACKEND, theano.__version__, floatX, args.mode or "default", "/".join(openblas_cores()) or "?",
+            ", shims: " + " + ".join(shimmed) if shimmed else "")
     build_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -299,7 +359,7 @@ def worker(args):
                 step += 1
             send(event="ran", seconds=time.perf_counter() - start, loss=loss)
         elif command[0] == "quit":
-            send(event="done", maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+            send(event="done", maxrss_mb=peak_resident_mb())
             return
 
 
@@ -311,12 +371,17 @@ class WorkerFailed(RuntimeError):
 
 class Worker(object):
 
-    def __init__(self, side, workload, data, compiledir, threads, log_folder, phase):
+    def __init__(self, side, workload, data, compiledir, threads, log_folder, phase, native_openblas=False):
         self.side = side
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [HERE, ROOT, env.get("PYTHONPATH")]))
         for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(variable, str(threads))
+        if native_openblas and side["kind"] != "dl-theano":
+            # (legacy Theano's NumPy 1.23 bundles an OpenBLAS too old to know recent
+            # CPUs: left to itself it falls back to slow generic kernels)
+            env.pop("OPENBLAS_CORETYPE", None)
+            env.pop("OPENBLAS_L2_SIZE", None)
         if side["kind"] == "dl-theano":
             env["DL_BACKEND"] = "theano"
             env["THEANO_FLAGS"] = ",".join(filter(None, [env.get("THEANO_FLAGS"), "blas.ldflags=",
@@ -376,7 +441,8 @@ def measure(workload, sides, args, log_folder):
     try:
         for side in list(sides):
             compiledirs[side["name"]] = tempfile.mkdtemp(prefix="dl-bench-%s-" % side["slug"])
-            cold = Worker(side, workload, data, compiledirs[side["name"]], args.threads, log_folder, "cold")
+            cold = Worker(side, workload, data, compiledirs[side["name"]], args.threads, log_folder, "cold",
+                          args.native_openblas)
             try:
                 ready = cold.receive()
                 done = cold.quit()
@@ -398,7 +464,7 @@ def measure(workload, sides, args, log_folder):
         try:
             for side in sides:
                 workers[side["name"]] = Worker(side, workload, data, compiledirs[side["name"]],
-                                               args.threads, log_folder, "warm")
+                                               args.threads, log_folder, "warm", args.native_openblas)
                 results[side["name"]]["warm"] = workers[side["name"]].receive()
             for side in sides:  # warm-up, not timed
                 workers[side["name"]].run(max(1, steps // 4))
@@ -547,6 +613,10 @@ def main():
                         help="DL on legacy Theano: when .venv-theano exists (auto), required, or not")
     parser.add_argument("--tolerance", type=float, default=1e-3,
                         help="largest relative difference of the first losses (default 1e-3)")
+    parser.add_argument("--native-openblas", action="store_true",
+                        help="unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for the DL and PyTorch workers, "
+                             "so OpenBLAS picks the kernels of this CPU (some machines force older ones); "
+                             "DL-Theano keeps them: its older OpenBLAS needs them on new CPUs")
     parser.add_argument("--json", metavar="PATH", help="also write every measurement to PATH")
     parser.add_argument("--logs", metavar="FOLDER", help="keep the workers' logs here (default: a temporary folder)")
     parser.add_argument("--worker", choices=("dl", "torch"), help=argparse.SUPPRESS)
@@ -570,7 +640,11 @@ def main():
     print("command: %s" % " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]))
     print("machine: %s" % machine_description())
     print("load average at start: %.2f %.2f %.2f; %s" % (os.getloadavg() + (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),)))
-    print("sides: %s; logs in %s" % (", ".join(side["name"] for side in sides), log_folder), flush=True)
+    print("sides: %s; %d thread(s) each; logs in %s"
+          % (", ".join(side["name"] for side in sides), args.threads, log_folder))
+    if args.native_openblas:
+        print("OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for the DL and PyTorch workers (--native-openblas)")
+    sys.stdout.flush()
 
     rows, steps_of, failures = [], {}, []
     args.data_folder = tempfile.mkdtemp(prefix="dl-bench-data-")

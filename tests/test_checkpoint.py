@@ -4,6 +4,7 @@ from; a checkpoint that does not fit the run is refused with a clear error.
 
 The kill-and-resume test runs tests/scripts/train.py in subprocesses that SIGKILL
 themselves (no handler runs, as in a power cut)."""
+import importlib.util
 import os
 import signal
 import subprocess
@@ -107,11 +108,11 @@ def tiny_data(seed=0, nan_at=None):
     return sets
 
 
-def train(checkpoint=None, resume=None, n_epochs=4, stop_after=None, data=None, hidden=8,
+def train(checkpoint=None, resume=None, n_epochs=4, data=None, hidden=8, dropout_rate=0.3,
           optimizer="adam", batch_size=BATCH, **options):
     """A tiny MLP with dropout; returns (parameter values, result)."""
     x, t = T.matrix("x"), T.lvector("t")
-    mlp = MLP(numpy.random.RandomState(1), x, 5, hidden, 2, dropout_rate=0.3)
+    mlp = MLP(numpy.random.RandomState(1), x, 5, hidden, 2, dropout_rate=dropout_rate)
     options.setdefault("learning_rate", 0.02)
     result = optimize(dataset=load_data(data or tiny_data()), inputs=[x, t], cost=mlp.loss(t),
                       params=flatten(mlp.params), errors=mlp.errors(t), updates=mlp.updates,
@@ -120,23 +121,20 @@ def train(checkpoint=None, resume=None, n_epochs=4, stop_after=None, data=None, 
     return [p.get_value() for p in flatten(mlp.params)], result
 
 
+def load_script():
+    spec = importlib.util.spec_from_file_location("train_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def signal_after_steps(monkeypatch, step, signals=1):
     """Send this process SIGINT `signals` times right after training step `step` returns."""
-    compile_training = training.compile_training
-
-    def compile_and_interrupt(*args, **kwargs):
-        train_model, *rest = compile_training(*args, **kwargs)
-        calls = [0]
-
-        def counted(index):
-            result = train_model(index)
-            calls[0] += 1
-            if calls[0] == step:
-                for _ in range(signals):
-                    os.kill(os.getpid(), signal.SIGINT)
-            return result
-        return (counted, *rest)
-    monkeypatch.setattr(training, "compile_training", compile_and_interrupt)
+    def ctrl_c():
+        for _ in range(signals):
+            os.kill(os.getpid(), signal.SIGINT)
+    monkeypatch.setattr(training, "compile_training",
+                        load_script().after_step(training.compile_training, step, ctrl_c))
 
 
 @pytest.fixture(scope="module")
@@ -257,6 +255,7 @@ def checkpoint_file(tmp_path_factory):
     ({"hidden": 9}, "shape"),
     ({"batch_size": 5}, "batch_size"),
     ({"data": tiny_data()[:2] + [[a[:10] for a in tiny_data()[2]]]}, "set_sizes"),
+    ({"dropout_rate": 0}, "random generators"),
 ])
 def test_a_checkpoint_of_another_run_is_refused(checkpoint_file, change, word):
     with pytest.raises(CheckpointError, match=word):

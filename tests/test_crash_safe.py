@@ -4,7 +4,7 @@ removes the temporary file the dead writer could not.
 
 The writer is a forked child (fast to start: 60 trials take a few seconds) that
 saves two different contents in turn, over and over, until the parent kills it
-after a random delay."""
+after a random delay of up to three saves' time."""
 import os
 import random
 import signal
@@ -16,7 +16,6 @@ import pytest
 from DL import io
 
 TRIALS = 60
-MAX_DELAY = 0.05  # seconds; a save of these arrays takes a few milliseconds
 
 
 def contents(version):
@@ -30,16 +29,22 @@ VERSIONS = [contents(0), contents(1)]
 
 
 def writer(path, write):
-    """Fork a child that writes versions 1, 0, 1, 0, ... to `path` until killed."""
+    """Fork a child that writes versions 1, 0, 1, 0, ... to `path` until killed;
+    return once it has started."""
+    started, tell = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never return into pytest
         try:
+            os.write(tell, b"!")
             version = 1
             while True:
                 write(path, version)
                 version = 1 - version
         finally:
             os._exit(1)
+    os.read(started, 1)
+    os.close(started)
+    os.close(tell)
     return pid
 
 
@@ -47,6 +52,13 @@ def kill_after(pid, delay):
     time.sleep(delay)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)  # reaped: its PID no longer runs
+
+
+def timed(write, *args):
+    """Seconds `write(*args)` takes: the kills are spread over a few saves."""
+    start = time.time()
+    write(*args)
+    return time.time() - start
 
 
 def which_version(path):
@@ -75,12 +87,12 @@ def save_version(path, version):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_save_killed_at_any_moment_leaves_a_complete_file_and_no_temporary(tmp_path):
     path = tmp_path / "model.npz"
-    save_version(path, 0)
+    max_delay = 3 * timed(save_version, path, 0)
     delays = random.Random(7)
     seen = {0: 0, 1: 0}
     caught_mid_write = 0
     for trial in range(TRIALS):
-        kill_after(writer(path, save_version), delays.uniform(0, MAX_DELAY))
+        kill_after(writer(path, save_version), delays.uniform(0, max_delay))
         left = sorted(os.listdir(tmp_path))
         caught_mid_write += len(left) > 1
         assert all(name == "model.npz" or name.startswith(".model.npz.") for name in left), left
@@ -96,9 +108,9 @@ def test_a_save_killed_at_any_moment_leaves_a_complete_file_and_no_temporary(tmp
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_the_next_save_removes_a_dead_writers_temporary(tmp_path):
     path = tmp_path / "model.npz"
-    save_version(path, 0)
+    duration = timed(save_version, path, 0)
     for _ in range(20):
-        kill_after(writer(path, save_version), random.uniform(0.001, 0.02))
+        kill_after(writer(path, save_version), random.uniform(0, duration))
         if len(os.listdir(tmp_path)) > 1:
             break
     assert len(os.listdir(tmp_path)) > 1, "no kill landed inside a write"
@@ -137,11 +149,11 @@ def test_the_harness_sees_torn_files_when_writes_are_not_atomic(tmp_path):
             numpy.savez(stream, **{"format": numpy.array("DL.io/1"), "meta/version": numpy.array(str(version)),
                                    "p/0/0": VERSIONS[version][0][0], "p/0/1": VERSIONS[version][0][1],
                                    "p/1/0": VERSIONS[version][1][0], "p/1/1": VERSIONS[version][1][1]})
-    naive(path, 0)
+    max_delay = 3 * timed(naive, path, 0)
     assert which_version(path) == 0
     delays = random.Random(3)
     torn = 0
     for _ in range(10):
-        kill_after(writer(path, naive), delays.uniform(0.005, MAX_DELAY))
+        kill_after(writer(path, naive), delays.uniform(0, max_delay))
         torn += which_version(path) is None
     assert torn >= 1

@@ -9,8 +9,8 @@ from DL.backend import T, function
 from DL.models.MRNN import MRNN
 from DL.models.MultiplicativeLayer import MultiplicativeLayer
 
-from test_rnn import (assert_gradients_match, assert_padding_changes_nothing, float64_params,
-                      padded_pair)
+from test_rnn import (assert_gradients_match, assert_padding_changes_nothing, assert_step_matches_scan,
+                      float64_params, padded_pair)
 
 N_IN, N_HIDDEN, N_OUT, N_FACT, STEPS = 3, 4, 3, 2, 5
 
@@ -72,15 +72,8 @@ def test_the_input_gates_the_transition(rng):
 
 
 def test_step_matches_the_scan(rng):
-    x = rng.randn(2, STEPS, N_IN)
-    x_var, x_t, h_tm1 = T.dtensor3("x"), T.dmatrix("x_t"), T.dmatrix("h_tm1")
-    mrnn = mrnn64(rng, x_var)
-    step = function([x_t, h_tm1], list(mrnn.step(x_t, h_tm1)))
-    h, outputs = numpy.repeat(mrnn.h0.get_value()[None], 2, axis=0), []
-    for t in range(STEPS):
-        h, y = step(x[:, t], h)
-        outputs.append(y)
-    assert_allclose(numpy.stack(outputs, axis=1), function([x_var], mrnn.output)(x), rtol=1e-10)
+    x_var = T.dtensor3("x")
+    assert_step_matches_scan(mrnn64(rng, x_var), x_var, rng.randn(2, STEPS, N_IN))
 
 
 @pytest.mark.parametrize("dropout_rate", [0, 0.5])

@@ -4,8 +4,8 @@ and clear errors for bad sequences.
 
 Gradient checks run in float64: the model takes float64 shared weights through
 `params=` and float64 inputs, so central differences agree to ~1e-7.
-Helpers here (`float64_params`, `assert_gradients_match`, `padded_pair`) serve
-test_mrnn.py and test_lstm.py as well.
+The helpers here (`float64_params`, `padded_pair` and the `assert_...` checks
+of gradients, steps and padding) serve test_mrnn.py and test_lstm.py as well.
 """
 import numpy
 import pytest
@@ -59,6 +59,17 @@ def padded_pair(rng, n_in, steps=STEPS):
     return x, mask, valid
 
 
+def assert_step_matches_scan(model, x_var, x):
+    """`model.step`, fed its own state back one step at a time, gives the scan's outputs."""
+    x_t, h_tm1 = T.dmatrix("x_t"), T.dmatrix("h_tm1")
+    step = function([x_t, h_tm1], list(model.step(x_t, h_tm1)))
+    h, outputs = numpy.repeat(model.h0.get_value()[None], len(x), axis=0), []
+    for t in range(x.shape[1]):
+        h, y = step(x[:, t], h)
+        outputs.append(y)
+    assert_allclose(numpy.stack(outputs, axis=1), function([x_var], model.output)(x), rtol=1e-10)
+
+
 def assert_padding_changes_nothing(build, rng, n_in):
     """`build(x, mask)` -> per-step output; the padded sequence's real steps equal
     those of the same sequence alone and unpadded, and the full one is untouched."""
@@ -104,16 +115,9 @@ def test_output_follows_the_elman_recurrence(rng):
 
 
 def test_step_matches_the_scan(rng):
-    """RNN.step (for generating one step at a time) gives the scan's states and outputs."""
-    x = rng.randn(2, STEPS, N_IN)
-    x_var, x_t, h_tm1 = T.dtensor3("x"), T.dmatrix("x_t"), T.dmatrix("h_tm1")
-    rnn = rnn64(rng, x_var)
-    step = function([x_t, h_tm1], list(rnn.step(x_t, h_tm1)))
-    h, outputs = numpy.repeat(rnn.h0.get_value()[None], 2, axis=0), []
-    for t in range(STEPS):
-        h, y = step(x[:, t], h)
-        outputs.append(y)
-    assert_allclose(numpy.stack(outputs, axis=1), function([x_var], rnn.output)(x), rtol=1e-10)
+    """RNN.step (for generating one step at a time) gives the scan's outputs."""
+    x_var = T.dtensor3("x")
+    assert_step_matches_scan(rnn64(rng, x_var), x_var, rng.randn(2, STEPS, N_IN))
 
 
 @pytest.mark.parametrize("outputActivation, targets", [("softmax", "ids"), ("sigmoid", "bits"), ("linear", "real")])

@@ -22,7 +22,7 @@ from DL.backend import T, floatX
 from DL.models.EmbeddingLayer import EmbeddingLayer
 from DL.models.base import check_size, sub_params
 from DL.models.estimator import (NextObservationEstimator, check_deep_sizes, check_sequences,
-                                 deep_estimator, observed_targets)
+                                 observed_targets)
 
 
 class EUSE(NextObservationEstimator):
@@ -39,8 +39,8 @@ class EUSE(NextObservationEstimator):
         self.embeddingLayer = EmbeddingLayer(rng, self.obs, n_obs, e_obs, onehot, params[1],
                                              name=name + ".embeddingLayer")
         embedded = self.embeddingLayer.output
-        self.layers = [self.embeddingLayer] + deep_estimator(
-            self, rng, (embedded, embedded), e_obs, checked_act, n_act, n_obs, sizes, params[2:])
+        self.layers = [self.embeddingLayer] + self._deep_parts(
+            rng, (embedded, embedded), e_obs, checked_act, n_act, n_obs, sizes, params[2:])
         if onehot:
             observed = observed_targets(self.obs, self.outputActivation)
         elif self.outputActivation == "softmax":

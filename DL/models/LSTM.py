@@ -23,6 +23,7 @@ params: `[W, U, b]`; L1 and L2 cover W and U.  No dropout inside, so
 import numpy
 
 from DL import activations
+from DL.activations import sigmoid
 from DL.backend import T
 from DL.init import orthogonal, zeros
 from DL.models.RNN import scan_over_time, sequence_input, sequence_mask
@@ -42,10 +43,9 @@ def lstm_step(input_part_t, h_tm1, c_tm1, U, activation):
     """One LSTM step from the hoisted x_t W + b; returns (h_t, c_t)."""
     n = U.shape[0]
     gates = input_part_t + T.dot(h_tm1, U)
-    input_gate = T.sigmoid(gates[:, 0 * n:1 * n])
-    forget_gate = T.sigmoid(gates[:, 1 * n:2 * n])
-    output_gate = T.sigmoid(gates[:, 2 * n:3 * n])
-    candidate = activation(gates[:, 3 * n:4 * n])
+    squashed = sigmoid(gates[:, :3 * n])  # the three gates in one elementwise pass
+    input_gate, forget_gate, output_gate = squashed[:, :n], squashed[:, n:2 * n], squashed[:, 2 * n:]
+    candidate = activation(gates[:, 3 * n:])
     c_t = forget_gate * c_tm1 + input_gate * candidate
     return output_gate * activation(c_t), c_t
 

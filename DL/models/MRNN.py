@@ -42,8 +42,8 @@ class MRNN(RNN):
     def hidden_states(self, drop):
         layer = self.hiddenLayer
         # x_t W_fx and x_t W_hx + b depend on the input alone: computed for every step at
-        # once, side by side in one sequence (one sequence keeps the scan's gradient graph
-        # the same from run to run, so its compiled code is found in the cache).
+        # once, side by side in one sequence (given as two, the scan's gradient listed
+        # them in an order that changed from run to run, which defeats the compile cache).
         input_parts = T.concatenate(mult_parts(self.input, layer.W_fm, layer.W_om, layer.b), axis=-1)
         n_fact = self.n_fact
 

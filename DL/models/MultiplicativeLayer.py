@@ -43,11 +43,12 @@ class MultiplicativeLayer(Model):
     def __init__(self, rng, input, mult, n_in, n_out, n_mult, n_fact, activation="tanh",
                  params=None, name="MultiplicativeLayer"):
         self.name = name
-        n_in, n_out, n_mult, n_fact = [check_size(value, "%s: %s" % (name, argument)) for value, argument in
-                                       ((n_in, "n_in"), (n_out, "n_out"), (n_mult, "n_mult"), (n_fact, "n_fact"))]
+        sizes = (("n_in", n_in), ("n_out", n_out), ("n_mult", n_mult), ("n_fact", n_fact))
+        n_in, n_out, n_mult, n_fact = [check_size(value, "%s: %s" % (name, argument)) for argument, value in sizes]
         self.activation = activations.get(activation)
         self.outputActivation = activations.name_of(activation)
-        self.input = as_tensor(input, "%s: input" % name, (2, 3), "(n_examples, n_in) or (n_examples, n_timesteps, n_in)")
+        self.input = as_tensor(input, "%s: input" % name, (2, 3),
+                               "(n_examples, n_in) or (n_examples, n_timesteps, n_in)")
         self.mult = as_tensor(mult, "%s: mult" % name, (self.input.ndim,),
                               "(n_examples, n_mult) or (n_examples, n_timesteps, n_mult), the rank of input")
 

@@ -179,7 +179,8 @@ class RNN(Model):
         return T.alloc(self.h0, n_examples, self.n_hidden)
 
     def step(self, x_t, h_tm1):
-        """One step without dropout, e.g. to generate: (h_t, y_t) from x_t `(n, n_in)`, h_{t-1} `(n, n_hidden)`."""
+        """One step without dropout, e.g. to generate text: (h_t, y_t) from
+        x_t `(n_examples, n_in)` and h_{t-1} `(n_examples, n_hidden)`."""
         layer = self.hiddenLayer
         h_t = layer.apply(T.concatenate([x_t, h_tm1], axis=1))
         return h_t, self.outputLayer.apply(h_t)

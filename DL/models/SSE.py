@@ -23,7 +23,7 @@ label is, e.g., which object is in the hand: y_t sharpens as actions reveal it.
 `(n_examples, n_timesteps)`).  params nest as the USE's.
 """
 from DL.models.base import check_size, sub_params
-from DL.models.estimator import StateEstimator, check_deep_sizes, check_sequences, deep_estimator
+from DL.models.estimator import StateEstimator, check_deep_sizes, check_sequences
 
 
 class SSE(StateEstimator):
@@ -38,5 +38,5 @@ class SSE(StateEstimator):
         params = sub_params(params, 9, name)
         self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
         self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name)
-        self.layers = deep_estimator(self, rng, (self.obs, self.obs), n_obs, checked_act, n_act, n_pred,
-                                     sizes, params[1:])
+        self.layers = self._deep_parts(rng, (self.obs, self.obs), n_obs, checked_act, n_act, n_pred,
+                                       sizes, params[1:])

@@ -27,7 +27,7 @@ package.  The recurrence itself is DL.models.estimator's.
 """
 from DL.models.base import sub_params
 from DL.models.estimator import (NextObservationEstimator, check_deep_sizes, check_sequences,
-                                 deep_estimator, observed_targets)
+                                 observed_targets)
 
 
 class USE(NextObservationEstimator):
@@ -39,6 +39,6 @@ class USE(NextObservationEstimator):
         params = sub_params(params, 9, name)
         self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
         self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name)
-        self.layers = deep_estimator(self, rng, (self.obs, self.obs), n_obs, checked_act, n_act, n_obs,
-                                     sizes, params[1:])
+        self.layers = self._deep_parts(rng, (self.obs, self.obs), n_obs, checked_act, n_act, n_obs,
+                                       sizes, params[1:])
         self._next_observation(observed_targets(self.obs, self.outputActivation))

@@ -128,8 +128,8 @@ def _agreement(obs, act, n_obs, n_act, owner):
 
 # --- cells: the two halves of the recurrence -----------------------------------
 
-# Sizes inside the recurrence stay symbolic (read from the weights): a static size would be
-# compiled into the C code of the scan, and every new layer size would cost a fresh compile.
+# Sizes inside the recurrence stay symbolic (read from the weights' shapes): a static size
+# would be compiled into the scan's code, and every new layer size would cost a fresh compile.
 
 def _drop(x, mask):
     return x if mask is None else x * mask
@@ -260,6 +260,34 @@ class StateEstimator(Model):
         self.output = self.y_t = self.outputLayer.output
         self.output_deterministic = self.outputLayer.output_deterministic
 
+    # -- the USE's parts --
+
+    def _deep_parts(self, rng, obs_features, n_obs_features, act, n_act, n_out, sizes, params):
+        """Build the USE's parts (USE, SSE, EUSE) and run them; returns their layers.
+
+        obs_features: (train, deterministic) tensors `(n, T, n_obs_features)`.
+        sizes: ff_obs, ff_filt, ff_trans, ff_act, ff_pred.  params: the 8 entries
+        observationFF, filterFF, hLayer, transformFF, actionFF, kLayer, predictorFF,
+        outputLayer (the original package's nesting after k0)."""
+        ff_obs, ff_filt, ff_trans, ff_act, ff_pred = sizes
+        name, n_hidden, rate, activation = self.name, self.n_hidden, self.dropout_rate, self.activation
+        self.observationFF = ForwardFeed(rng, obs_features[0], [n_obs_features] + ff_obs, rate, params[0],
+                                         activation, input_deterministic=obs_features[1],
+                                         name=name + ".observationFF")
+        self.actionFF = ForwardFeed(rng, act, [n_act] + ff_act, rate, params[4], activation,
+                                    name=name + ".actionFF")
+        self.filter = DeepCell(rng, n_hidden, ([n_obs_features] + ff_obs)[-1], n_hidden, ff_filt, activation,
+                               params[1], params[2], name + ".filterFF", name + ".hLayer")
+        self.transform = DeepCell(rng, n_hidden, ([n_act] + ff_act)[-1], n_hidden, ff_trans, activation,
+                                  params[3], params[5], name + ".transformFF", name + ".kLayer")
+        self.filterFF, self.hLayer = self.filter.chain, self.filter.layer
+        self.transformFF, self.kLayer = self.transform.chain, self.transform.layer
+        states = self._estimate((self.observationFF.output, self.observationFF.output_deterministic),
+                                (self.actionFF.output, self.actionFF.output_deterministic))
+        self._predict(rng, states, n_out, ff_pred, params[6], params[7])
+        return [self.observationFF, self.filterFF, self.hLayer, self.transformFF, self.actionFF,
+                self.kLayer, self.predictorFF, self.outputLayer]
+
 
 class NextObservationEstimator(StateEstimator):
     """An unsupervised estimator: y_t is the distribution of o_{t+1}.
@@ -300,34 +328,6 @@ class NextObservationEstimator(StateEstimator):
 def observed_targets(obs, outputActivation):
     """The observations `(n, T, n_obs)` as targets: class ids for softmax, else the vectors."""
     return T.argmax(obs, axis=-1) if outputActivation == "softmax" else obs
-
-
-def deep_estimator(model, rng, obs_features, n_obs_features, act, n_act, n_out, sizes, params):
-    """Build the USE's deep parts on `model` (a StateEstimator after `_setup`).
-
-    obs_features: (train, deterministic) tensors `(n, T, n_obs_features)`.
-    sizes: ff_obs, ff_filt, ff_trans, ff_act, ff_pred.  params: the 8 entries
-    observationFF, filterFF, hLayer, transformFF, actionFF, kLayer, predictorFF,
-    outputLayer (the original package's nesting after k0)."""
-    ff_obs, ff_filt, ff_trans, ff_act, ff_pred = sizes
-    name, n_hidden, rate, activation = model.name, model.n_hidden, model.dropout_rate, model.activation
-    model.observationFF = ForwardFeed(rng, obs_features[0], [n_obs_features] + ff_obs, rate, params[0],
-                                      activation, input_deterministic=obs_features[1],
-                                      name=name + ".observationFF")
-    model.actionFF = ForwardFeed(rng, act, [n_act] + ff_act, rate, params[4], activation,
-                                 name=name + ".actionFF")
-    model.filter = DeepCell(rng, n_hidden, ([n_obs_features] + ff_obs)[-1], n_hidden, ff_filt, activation,
-                            params[1], params[2], name + ".filterFF", name + ".hLayer")
-    model.transform = DeepCell(rng, n_hidden, ([n_act] + ff_act)[-1], n_hidden, ff_trans, activation,
-                               params[3], params[5], name + ".transformFF", name + ".kLayer")
-    model.filterFF, model.hLayer = model.filter.chain, model.filter.layer
-    model.transformFF, model.kLayer = model.transform.chain, model.transform.layer
-    states = model._estimate(
-        (model.observationFF.output, model.observationFF.output_deterministic),
-        (model.actionFF.output, model.actionFF.output_deterministic))
-    model._predict(rng, states, n_out, ff_pred, params[6], params[7])
-    return [model.observationFF, model.filterFF, model.hLayer, model.transformFF, model.actionFF,
-            model.kLayer, model.predictorFF, model.outputLayer]
 
 
 def check_deep_sizes(owner, ff_obs, ff_filt, ff_trans, ff_act, ff_pred):

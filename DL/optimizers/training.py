@@ -68,6 +68,7 @@ class OptimizeResult(tuple):
     epochs, iterations    how far training went
     stopped               'n_epochs', 'patience' or 'interrupted'
     compile_seconds, train_seconds
+    checkpoint            the checkpoint file written (None without checkpoint=)
     """
 
     def __new__(cls, losses, **story):

@@ -26,10 +26,9 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def kill_at_step(n):
-    """Wrap the compiled training function so that call n is the last."""
-    compile_training = training.compile_training
-
+def after_step(compile_training, n, action):
+    """`compile_training` whose training function calls `action()` right after its n-th
+    call returns (the step applied, the training loop not yet told)."""
     def compile_and_count(*args, **kwargs):
         train_model, *rest = compile_training(*args, **kwargs)
         calls = [0]
@@ -38,10 +37,10 @@ def kill_at_step(n):
             result = train_model(index)
             calls[0] += 1
             if calls[0] == n:
-                die()
+                action()
             return result
         return (counted, *rest)
-    training.compile_training = compile_and_count
+    return compile_and_count
 
 
 def kill_in_save(n, path):
@@ -136,7 +135,7 @@ def main():
     args = parser.parse_args()
 
     if args.kill_at_step:
-        kill_at_step(args.kill_at_step)
+        training.compile_training = after_step(training.compile_training, args.kill_at_step, die)
     if args.kill_in_save:
         kill_in_save(args.kill_in_save, args.checkpoint)
     rng = numpy.random.RandomState(args.seed)
