@@ -11,6 +11,7 @@ Exports: ``theano`` (the engine module), ``T`` (its tensor module, with a
 helpers ``logits_of_softmax`` / ``logits_of_sigmoid`` that the stable losses use.
 """
 import os
+import sys
 import types
 import weakref
 
@@ -89,6 +90,17 @@ else:  # legacy Theano 1.0.5
     from theano.tensor.nnet import Softmax as _SoftmaxOp
     from theano.tensor.nnet.sigm import ScalarSigmoid as _ScalarSigmoid
 
+    # Theano 1.0.5 ships its scan loop as Cython-generated C for Python <= 3.10,
+    # which fails to compile on 3.11+; with its import failing, scan runs its loop
+    # in Python (theano.scan_module.scan_op falls back on ImportError).
+    if sys.version_info >= (3, 11):
+        sys.modules.setdefault("theano.scan_module.scan_perform_ext", None)
+
+    # DL's modules use PyTensor's spellings; legacy Theano keeps these two in T.nnet.
+    for _name in ("sigmoid", "softplus"):
+        if not hasattr(T, _name):
+            setattr(T, _name, getattr(T.nnet, _name))
+
     if not _user_chose_floatX("THEANO_FLAGS", "~/.theanorc"):
         theano.config.floatX = "float32"
 
@@ -139,6 +151,32 @@ else:
 grad = theano.grad
 config = theano.config
 floatX = theano.config.floatX
+
+
+def static_shapes(mode=None):
+    """True when functions compiled in `mode` need every array's shape fixed when
+    they are traced (JAX): there a minibatch cut from shared data by a symbolic
+    index cannot compile, so it is cut on the host and passed in instead."""
+    if BACKEND != "pytensor":
+        return False
+    from pytensor.compile.mode import get_mode
+    linker = get_mode(theano.config.mode if mode is None else mode).linker
+    return type(linker).__name__ == "JAXLinker"
+
+
+def check_and_raise(value, condition, message, exception=ValueError):
+    """`value`, guarded by a run-time check: calling the compiled function
+    raises `exception(message)` when the symbolic bool `condition` is false.
+
+    For what only the data can tell (a mask whose shape does not fit its
+    sequences, an id outside an embedding table), so that scan does not
+    silently truncate and indexing does not wrap around.  Legacy Theano's
+    Assert always raises AssertionError, with the same message."""
+    if BACKEND == "pytensor":
+        from pytensor.raise_op import CheckAndRaise
+        return CheckAndRaise(exception, message)(value, condition)
+    from theano.tensor.opt import Assert
+    return Assert(message)(value, condition)
 
 
 def logits_of_softmax(output):
@@ -243,4 +281,4 @@ class RandomStreams(object):
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
            "config", "floatX", "RandomStreams", "softmax", "log_softmax",
            "logits_of_softmax", "logits_of_sigmoid", "cast_floatX",
-           "graph_inputs", "random_updates"]
+           "graph_inputs", "random_updates", "static_shapes", "check_and_raise"]

@@ -44,14 +44,25 @@ def _check_mask(mask, targets):
                          "got a %d-D mask for %d-D targets" % (mask.ndim, targets.ndim))
 
 
+def _check_same_rank(output, targets, loss):
+    """Elementwise losses need targets shaped like the output: broadcasting a
+    (n,) target against (n, 1) output would silently compare every pair."""
+    if output.ndim != targets.ndim:
+        raise ValueError("%s: targets must have the output's shape; got %d-D targets for %d-D "
+                         "output (reshape the targets, e.g. y.reshape((-1, 1)) for one output "
+                         "unit)" % (loss, targets.ndim, output.ndim))
+
+
 def mse(output, targets, mask=None):
     """Mean squared error over every element (of the valid steps)."""
+    _check_same_rank(output, targets, "mse")
     _check_mask(mask, targets)
     return _masked_mean((output - targets) ** 2, mask)
 
 
 def nll_binary(output, targets, mask=None):
     """Binary cross-entropy, averaged over every unit (of the valid steps)."""
+    _check_same_rank(output, targets, "nll_binary")
     _check_mask(mask, targets)
     targets = T.cast(targets, floatX)
     logits = logits_of_sigmoid(output)

@@ -22,6 +22,8 @@ With g the gradient, lr the learning rate and all operations elementwise:
                        p <- p - lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)
                        (Kingma and Ba 2015)
 """
+import numbers
+
 import numpy
 
 from DL.backend import T, grad, shared, floatX
@@ -45,13 +47,31 @@ def _check(params, grads):
     return params, grads
 
 
+def _symbolic(value):
+    """A shared variable or expression (a schedule, say) is checked by its user."""
+    return hasattr(value, "type") and hasattr(value, "owner")
+
+
+def _number(name, value):
+    """`value` if it is a real number (a bool is not), else a TypeError naming it."""
+    if _symbolic(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError("%s must be a number, got %r" % (name, value))
+    return value
+
+
 def _positive(name, value):
+    if _symbolic(_number(name, value)):
+        return value
     if not value > 0:
         raise ValueError("%s must be positive, got %r" % (name, value))
     return value
 
 
 def _fraction(name, value):
+    if _symbolic(_number(name, value)):
+        return value
     if not 0 <= value < 1:
         raise ValueError("%s must be in [0, 1), got %r" % (name, value))
     return value

@@ -15,6 +15,8 @@ from DL.losses import (mse, nll_binary, nll_multiclass, nll_multiclass_timeserie
                        pred_binary, pred_error, pred_multiclass)
 from DL.regularization import L1, L2_sqr, compute_L1, compute_L2_sqr, layers_L1, layers_L2_sqr  # noqa: F401
 from DL.dropout import dropout  # noqa: F401
+from DL.datasets.sequences import (dataset_pad_and_mask, datasetPadAndMask,  # noqa: F401
+                                   pad_and_mask, padAndMask)
 
 
 def flatten(nested):

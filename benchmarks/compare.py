@@ -285,23 +285,6 @@ def openblas_cores():
     return sorted(set(cores))
 
 
-def legacy_theano_shims():
-    """Two fixes DL/backend.py needs on legacy Theano under Python 3.11 (proposed in
-    issue 5), applied here only where backend.py does not have them yet; returns
-    the names of those applied, which the table's engine line shows."""
-    applied = []
-    if sys.version_info >= (3, 11) and "theano.scan_module.scan_perform_ext" not in sys.modules:
-        # its Cython-generated C does not compile on 3.11: scan then loops in Python
-        sys.modules["theano.scan_module.scan_perform_ext"] = None
-        applied.append("python scan loop")
-    from DL.backend import T
-    for name in ("sigmoid", "softplus"):
-        if not hasattr(T, name):
-            setattr(T, name, getattr(T.nnet, name))
-            applied.append("T." + name)
-    return applied
-
-
 def worker(args):
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # engine chatter goes to the log, the protocol keeps stdout
@@ -327,13 +310,11 @@ def worker(args):
         error_functions = []
         engine = "torch %s, %d threads" % (torch.__version__, torch.get_num_threads())
     else:
-        shimmed = legacy_theano_shims() if os.environ.get("DL_BACKEND") == "theano" else []
         from DL.backend import BACKEND, floatX, theano
         trainer = DLTrainer(kind, sets, weights, batch_size, spec["rule"], mode)
         error_functions = trainer.error_functions
-        engine = "%s %s, floatX %s, mode %s, OpenBLAS %s%s" % (
-            BACKEND, theano.__version__, floatX, args.mode or "default", "/".join(openblas_cores()) or "?",
-            ", shims: " + " + ".join(shimmed) if shimmed else "")
+        engine = "%s %s, floatX %s, mode %s, OpenBLAS %s" % (
+            BACKEND, theano.__version__, floatX, args.mode or "default", "/".join(openblas_cores()) or "?")
     build_seconds = time.perf_counter() - start
 
     start = time.perf_counter()

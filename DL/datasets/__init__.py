@@ -1,7 +1,19 @@
 """Data sets, as `[train, valid, test]`, each a list `[inputs, targets, ...]`.
 
-    mnist()   28x28 digits: inputs (n, 784) float32 in [0, 1], targets (n,) int64
-              50000 / 10000 / 10000 examples (the deeplearning.net split)
+    mnist()      28x28 digits: inputs (n, 784) float32 in [0, 1], targets (n,) int64
+                 50000 / 10000 / 10000 examples (the deeplearning.net split)
+    imdb()       movie reviews as lists of word ids, targets 0/1 (sentiment), each
+                 set sorted by length; pad with dataset_pad_and_mask
+    lag_binary(), lag_real(), lag_softmax()
+                 synthetic sequences whose targets are lagged inputs (seeded)
+    char_sequences(), python_docs_text()
+                 a character-level corpus available offline (Python's own docs)
+    map1d()      walks along a 1-D corridor of cells: (observations, actions)
+    dice()       which die is this? rolls of dice whose faces differ in arrangement,
+                 with bayes_posterior() as the best any estimator can do
+
+    pad_and_mask(sequences) -> (padded (n, max_len), mask (n, max_len))
+    dataset_pad_and_mask(dataset, index) pads every set in place, appending the mask
 """
 import numpy
 

@@ -16,8 +16,7 @@ params: `[W]`.
 """
 import numpy
 
-from DL import backend
-from DL.backend import T, floatX
+from DL.backend import T, check_and_raise, floatX
 from DL.models.base import Model, as_tensor, check_size, make_param, sub_params
 from DL.regularization import L2_sqr
 
@@ -26,11 +25,8 @@ INITIAL_SCALE = 0.01
 
 def checked_ids(ids, n_in, owner):
     """`ids` unchanged, with a run-time check that each lies in 0 .. n_in - 1."""
-    check = getattr(backend, "check_and_raise", None)
-    if check is None:  # an engine adapter without run-time checks: indexing still fails, tersely
-        return ids
     inside = T.and_(T.ge(T.min(ids), 0), T.lt(T.max(ids), n_in))
-    return check(ids, T.or_(T.eq(ids.size, 0), inside),
+    return check_and_raise(ids, T.or_(T.eq(ids.size, 0), inside),
                  "%s: word ids must lie in 0 .. %d (n_in=%d ids); map rarer words to the unknown "
                  "id 1 first (DL.datasets.imdb does, with vocabulary_size=n_in)" % (owner, n_in - 1, n_in),
                  IndexError)

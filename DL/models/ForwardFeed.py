@@ -13,7 +13,7 @@ from DL.models.base import Model, check_size, sub_params
 def chain(rng, input, layer_sizes, dropout_rate, params, activation, owner,
           input_deterministic=None):
     """HiddenLayers from `layer_sizes`, each feeding the next, on both paths."""
-    if layer_sizes is None or len(layer_sizes) < 1:
+    if not isinstance(layer_sizes, (list, tuple)) or len(layer_sizes) < 1:
         raise ValueError("%s: layer_sizes must list the input size and then each layer's size, "
                          "got %r" % (owner, layer_sizes))
     sizes = [check_size(size, "%s: layer_sizes[%d]" % (owner, i)) for i, size in enumerate(layer_sizes)]

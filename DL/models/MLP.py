@@ -7,7 +7,7 @@ x `(n_examples, n_in)`, h `(n_examples, n_hidden)`, y `(n_examples, n_out)`.
 params: `[[W_h, b_h], [W_o, b_o]]`.
 """
 from DL.models.HiddenLayer import HiddenLayer
-from DL.models.base import Model, sub_params
+from DL.models.base import Model, check_size, sub_params
 
 
 class MLP(Model):
@@ -15,6 +15,7 @@ class MLP(Model):
     def __init__(self, rng, input, n_in, n_hidden, n_out, dropout_rate=0, activation="tanh",
                  outputActivation="softmax", params=None, name="MLP"):
         hidden_params, output_params = sub_params(params, 2, name)
+        n_hidden = check_size(n_hidden, name + ": n_hidden (the hidden layer's n_out)")
         self.hiddenLayer = HiddenLayer(rng, input, n_in, n_hidden, dropout_rate, hidden_params,
                                        activation, name=name + ".hiddenLayer")
         self.outputLayer = HiddenLayer(rng, self.hiddenLayer.output, n_hidden, n_out, 0, output_params,

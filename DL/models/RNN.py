@@ -22,8 +22,7 @@ where it feeds the output.  Prediction (`output_deterministic`, `pred`,
 
 params: `[h0, [W_h, b_h], [W_o, b_o]]`.
 """
-from DL import backend
-from DL.backend import T, RandomStreams, scan
+from DL.backend import T, RandomStreams, check_and_raise, scan
 from DL.dropout import check_rate, dropout_mask
 from DL.init import zeros
 from DL.models.HiddenLayer import HiddenLayer
@@ -31,12 +30,6 @@ from DL.models.base import Model, as_tensor, check_size, make_param, seed_from, 
 
 
 # --- what every recurrent model shares --------------------------------------
-
-def runtime_check(value, condition, message, exception=ValueError):
-    """`value`, guarded by a run-time check that `condition` holds."""
-    check = getattr(backend, "check_and_raise", None)
-    return value if check is None else check(value, condition, message, exception)
-
 
 def sequence_input(value, argument, n_in):
     """A 3-D float tensor `(n_examples, n_timesteps, n_in)`, or a clear error."""
@@ -51,7 +44,7 @@ def sequence_mask(mask, input, owner):
     mask = as_tensor(mask, "%s: mask" % owner, (2,), "(n_examples, n_timesteps), 1 on real "
                      "steps and 0 on padding", kind="number")
     same_shape = T.and_(T.eq(mask.shape[0], input.shape[0]), T.eq(mask.shape[1], input.shape[1]))
-    return runtime_check(mask, same_shape, "%s: mask must have the shape (n_examples, n_timesteps) of "
+    return check_and_raise(mask, same_shape, "%s: mask must have the shape (n_examples, n_timesteps) of "
                          "the input's first two axes; their shapes differ" % owner)
 
 

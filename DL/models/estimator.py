@@ -38,8 +38,8 @@ import numbers
 
 import numpy
 
-from DL import activations, backend
-from DL.backend import T, RandomStreams, scan
+from DL import activations
+from DL.backend import T, RandomStreams, check_and_raise, scan
 from DL.dropout import check_rate, dropout_mask
 from DL.init import glorot_uniform
 from DL.models.ForwardFeed import ForwardFeed
@@ -95,11 +95,9 @@ def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float"):
         if known is False:
             raise ValueError(message)
     checked_act = act
-    check = getattr(backend, "check_and_raise", None)
-    if check is not None:  # engines without run-time checks fail later, less clearly
-        for known, condition, message in rules:
-            if known is None:
-                checked_act = check(checked_act, condition, message, ValueError)
+    for known, condition, message in rules:
+        if known is None:
+            checked_act = check_and_raise(checked_act, condition, message, ValueError)
     return obs, act, checked_act
 
 

@@ -40,7 +40,7 @@ import numpy
 
 from DL import checkpoint as checkpoints
 from DL import updates as update_rules
-from DL.backend import T, function, grad, random_updates
+from DL.backend import T, function, grad, graph_inputs, random_updates, static_shapes
 from DL.utils import flatten
 
 SETS = ("train", "valid", "test")
@@ -178,6 +178,42 @@ def _givens(inputs, data_set, index, batch_size):
     return givens
 
 
+def _host_array(data):
+    """The NumPy value of a set's element: a shared variable, or a symbolic cast of one."""
+    if hasattr(data, "get_value"):
+        return data.get_value(borrow=True)
+    roots = [v for v in graph_inputs([data]) if hasattr(v, "get_value")]
+    if len(roots) != 1:
+        raise ValueError("a set's element must be a shared variable or a cast of one, got %r" % (data,))
+    return roots[0].get_value(borrow=True).astype(data.dtype, copy=False)
+
+
+class _HostMinibatches(object):
+    """`f(index)` for engines that need fixed shapes (JAX): minibatch `index` is cut
+    from the data on the host and passed in, where other engines slice it in the
+    graph through `givens`."""
+
+    def __init__(self, inputs, outputs, data_set, batch_size, mode, updates=None):
+        self.function = function(list(inputs), outputs, updates=updates, mode=mode,
+                                 on_unused_input="ignore")
+        self.maker = self.function.maker
+        self.data_set, self.batch_size = data_set, batch_size
+        self.dtypes = [variable.dtype for variable in inputs]
+
+    def __call__(self, index):
+        start = index * self.batch_size
+        return self.function(*[numpy.asarray(_host_array(data)[start:start + self.batch_size], dtype=dtype)
+                               for data, dtype in zip(self.data_set, self.dtypes)])
+
+
+def _minibatch_function(index, inputs, outputs, data_set, batch_size, mode, updates=None):
+    """`f(index)`: `outputs` on minibatch `index` of `data_set`."""
+    if static_shapes(mode):
+        return _HostMinibatches(inputs, outputs, data_set, batch_size, mode, updates)
+    return function([index], outputs, updates=updates, mode=mode,
+                    givens=_givens(inputs, data_set, index, batch_size))
+
+
 def _all_finite(values):
     """A symbolic bool: every element of `values` is finite (summed in float64, so
     only NaN or inf makes the sum non-finite, not the size of finite values)."""
@@ -207,8 +243,8 @@ def compile_training(dataset, inputs, cost, params, errors, batch_size, rule, ru
     index = T.lscalar("index")
     error_functions = {}
     for name in ("test", "valid"):
-        error_functions[name] = function([index], errors, mode=mode,
-                                         givens=_givens(inputs, dataset[SETS.index(name)], index, batch_size))
+        error_functions[name] = _minibatch_function(index, inputs, errors, dataset[SETS.index(name)],
+                                                    batch_size, mode)
     grads = grad(cost, params)
     if max_grad_norm is not None:
         grads = update_rules.total_norm_constraint(grads, max_grad_norm)
@@ -220,8 +256,7 @@ def compile_training(dataset, inputs, cost, params, errors, batch_size, rule, ru
         finite = _all_finite([cost] + list(grads))
         all_updates = _unless_non_finite(finite, all_updates)
         outputs = [cost, finite]
-    train_model = function([index], outputs, updates=all_updates, mode=mode,
-                           givens=_givens(inputs, dataset[0], index, batch_size))
+    train_model = _minibatch_function(index, inputs, outputs, dataset[0], batch_size, mode, all_updates)
     return train_model, error_functions, rule_updates, [variable for variable, _ in all_updates]
 
 
@@ -561,7 +596,7 @@ def _interrupted_note(checkpoint, in_step):
 def _final_errors(dataset, inputs, errors, batch_size, sizes, error_functions, mode):
     """Errors over the whole train, valid and test sets."""
     index = T.lscalar("index")
-    train_errors = function([index], errors, mode=mode, givens=_givens(inputs, dataset[0], index, batch_size))
+    train_errors = _minibatch_function(index, inputs, errors, dataset[0], batch_size, mode)
     return (set_error(train_errors, sizes[0], batch_size),
             set_error(error_functions["valid"], sizes[1], batch_size),
             set_error(error_functions["test"], sizes[2], batch_size))
