@@ -196,6 +196,31 @@ def test_float32_params_stay_float32(name):
     assert_same_trajectory(actual, expected, problem.initial, rtol=1e-4)
 
 
+@pytest.mark.parametrize("name", RULES)
+def test_a_shared_learning_rate_is_a_schedule(name):
+    """A shared variable as learning_rate (a schedule the user sets between steps)
+    gives the reference's steps, each at the value it holds when the step runs."""
+    problem = Quadratic("float64")
+    hyper = dict(HYPER[name])
+    initial_rate = hyper.pop("learning_rate")
+    schedule = [initial_rate * factor for factor in (1.0, 0.5, 0.1)]
+    learning_rate = shared(numpy.float64(schedule[0]), name="learning_rate")
+    rule_updates = updates.get(name)(problem.params, grad(problem.loss, problem.params),
+                                     learning_rate=learning_rate, **hyper)
+    step = function([], [], updates=rule_updates)
+    actual, expected = [], []
+    values, states = [value.copy() for value in problem.initial], [{} for _ in problem.initial]
+    for t, rate in enumerate(schedule, start=1):
+        learning_rate.set_value(numpy.float64(rate))
+        step()
+        actual.append([p.get_value() for p in problem.params])
+        values = [REFERENCES[name](p, g, state, t, learning_rate=rate, **hyper)
+                  for p, g, state in zip(values, problem.grads_of(values), states)]
+        expected.append(values)
+    rtol = RTOL_FLOAT64_ADAM if name == "adam" else RTOL_FLOAT64
+    assert_same_trajectory(actual, expected, problem.initial, rtol)
+
+
 @pytest.mark.parametrize("name", sorted(DOCUMENTED_DEFAULTS))
 def test_documented_defaults(name):
     signature = inspect.signature(updates.get(name))

@@ -17,8 +17,7 @@ params: `[W]`.
 import numpy
 
 from DL.backend import T, check_and_raise, floatX
-from DL.models.base import Model, as_tensor, check_size, make_param, sub_params
-from DL.regularization import L2_sqr
+from DL.models.base import Layer, as_tensor, check_size, make_param, sub_params
 
 INITIAL_SCALE = 0.01
 
@@ -32,7 +31,7 @@ def checked_ids(ids, n_in, owner):
                  IndexError)
 
 
-class EmbeddingLayer(Model):
+class EmbeddingLayer(Layer):
 
     def __init__(self, rng, input, n_in, n_out, onehot=False, params=None, name="EmbeddingLayer"):
         self.name = name
@@ -55,17 +54,13 @@ class EmbeddingLayer(Model):
         self.output_deterministic = self.output
 
     @property
+    def weights(self):
+        return [self.W]
+
+    @property
     def params(self):
         return [self.W]
 
     @property
     def L1(self):
-        return 0
-
-    @property
-    def L2_sqr(self):
-        return L2_sqr([self.W])
-
-    @property
-    def updates(self):
-        return []
+        return 0  # a sparse table would leave rare words at zero: only L2 applies

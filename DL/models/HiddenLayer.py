@@ -13,11 +13,10 @@ from DL import activations
 from DL.backend import T, RandomStreams
 from DL.dropout import check_rate, dropout
 from DL.init import glorot_uniform, zeros
-from DL.models.base import Model, as_tensor, check_size, make_param, seed_from, sub_params
-from DL.regularization import L1, L2_sqr
+from DL.models.base import Layer, as_tensor, check_size, make_param, seed_from, sub_params
 
 
-class HiddenLayer(Model):
+class HiddenLayer(Layer):
 
     def __init__(self, rng, input, n_in, n_out, dropout_rate=0, params=None,
                  activation="tanh", input_deterministic=None, name="HiddenLayer"):
@@ -51,16 +50,12 @@ class HiddenLayer(Model):
         return h
 
     @property
+    def weights(self):
+        return [self.W]
+
+    @property
     def params(self):
         return [self.W, self.b]
-
-    @property
-    def L1(self):
-        return L1([self.W])
-
-    @property
-    def L2_sqr(self):
-        return L2_sqr([self.W])
 
     @property
     def updates(self):

@@ -27,8 +27,7 @@ from DL.activations import sigmoid
 from DL.backend import T
 from DL.init import orthogonal, zeros
 from DL.models.RNN import scan_over_time, sequence_input, sequence_mask
-from DL.models.base import Model, check_size, make_param, sub_params
-from DL.regularization import L1, L2_sqr
+from DL.models.base import Layer, check_size, make_param, sub_params
 
 GATE_ORDER = "ifoc"  # the column blocks of W, U and b: input, forget, output gate, candidate cell
 N_GATES = len(GATE_ORDER)
@@ -50,7 +49,7 @@ def lstm_step(input_part_t, h_tm1, c_tm1, U, activation):
     return output_gate * activation(c_t), c_t
 
 
-class LSTM(Model):
+class LSTM(Layer):
 
     GATE_ORDER = GATE_ORDER
 
@@ -83,15 +82,3 @@ class LSTM(Model):
     @property
     def params(self):
         return [self.W, self.U, self.b]
-
-    @property
-    def L1(self):
-        return L1(self.weights)
-
-    @property
-    def L2_sqr(self):
-        return L2_sqr(self.weights)
-
-    @property
-    def updates(self):
-        return []

@@ -23,8 +23,7 @@ the rest in each step (see DL.models.MRNN).
 from DL import activations
 from DL.backend import T
 from DL.init import glorot_uniform, zeros
-from DL.models.base import Model, as_tensor, check_size, make_param, sub_params
-from DL.regularization import L1, L2_sqr
+from DL.models.base import Layer, as_tensor, check_size, make_param, sub_params
 
 
 def mult_parts(mult, W_fm, W_om, b):
@@ -38,7 +37,7 @@ def multiplicative_unit(input, mult_factors, mult_output, W_fi, W_of, activation
     return activation(T.dot(T.dot(input, W_fi) * mult_factors, W_of) + mult_output)
 
 
-class MultiplicativeLayer(Model):
+class MultiplicativeLayer(Layer):
 
     def __init__(self, rng, input, mult, n_in, n_out, n_mult, n_fact, activation="tanh",
                  params=None, name="MultiplicativeLayer"):
@@ -81,15 +80,3 @@ class MultiplicativeLayer(Model):
     @property
     def params(self):
         return self.weights + [self.b]
-
-    @property
-    def L1(self):
-        return L1(self.weights)
-
-    @property
-    def L2_sqr(self):
-        return L2_sqr(self.weights)
-
-    @property
-    def updates(self):
-        return []

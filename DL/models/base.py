@@ -16,7 +16,7 @@ import numpy
 
 from DL import losses
 from DL.backend import T, shared, floatX
-from DL.regularization import layers_L1, layers_L2_sqr
+from DL.regularization import L1, L2_sqr, layers_L1, layers_L2_sqr
 
 
 def seed_from(rng):
@@ -134,3 +134,24 @@ class Model(object):
         if self.outputActivation in ("softmax", "sigmoid"):
             return losses.pred_error(self.pred, y, mask)
         return losses.mse(self.output_deterministic, y, mask)
+
+
+class Layer(Model):
+    """A layer that holds its own shared variables (no sub-layers).
+
+    `weights` are the matrices L1 and L2_sqr penalize; biases are not
+    penalized.  A layer that draws random numbers overrides `updates`."""
+
+    weights = ()
+
+    @property
+    def L1(self):
+        return L1(self.weights)
+
+    @property
+    def L2_sqr(self):
+        return L2_sqr(self.weights)
+
+    @property
+    def updates(self):
+        return []
