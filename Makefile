@@ -20,13 +20,13 @@ export OPENBLAS_NUM_THREADS ?= 1
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,jax]'
 	touch $@
 
 setup: $(VENV)/.installed
 
 mnist: setup
-	$(PY) examples/mlp-mnist-rmsprop.py --epochs 20
+	$(PY) examples/mlp-mnist-adadelta.py --epochs 20
 
 test: setup
 	$(PY) -m pytest -q tests

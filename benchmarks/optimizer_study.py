@@ -6,7 +6,8 @@ train three estimators on their tasks with a fixed budget of epochs, from
 several seeds each:
 
     USE   the 1-D map (5 cells, one-hot), next-observation error
-    SSE   the dice (3 dice, 8 rolls), error naming the die after the last roll
+    SSE   the dice (3 dice told apart by neighbouring symbols, 8 rolls), error
+          naming the die after the last roll
     EUSE  the 1-D map observed as cell ids (9 cells), next-observation error
 
 Printed: a table per model of the final validation error (mean and spread over
@@ -29,6 +30,7 @@ import numpy
 
 from DL.backend import T
 from DL.datasets import dice, map1d, seeded_sets
+from DL.datasets._dice import DICE_BY_PAIRS
 from DL.models.EUSE import EUSE
 from DL.models.SSE import SSE
 from DL.models.USE import USE
@@ -55,7 +57,9 @@ def use_task(seed):
 
 
 def sse_task(seed):
-    sets = seeded_sets(dice, sizes=(500, 200, 200), seed=seed, n_dice=3, n_steps=9)
+    # the dice whose neighbouring symbols tell them apart: learnable in this budget (the
+    # original project's set has mirror-image dice, which no rule separates here)
+    sets = seeded_sets(dice, sizes=(1000, 200, 200), seed=seed, n_steps=9, faces=DICE_BY_PAIRS)
     o, a, t = T.tensor3("o"), T.tensor3("a"), T.imatrix("t")
     sse = SSE(numpy.random.RandomState(seed), o, a, n_obs=6, n_act=4, n_pred=3, n_hidden=40,
               ff_filt=[40], ff_trans=[40], activation="relu")
@@ -134,7 +138,7 @@ def plot(all_results, path):
     print("\nvalidation curves (mean over seeds, band: min to max): %s" % path)
 
 
-THRESHOLDS = {"use": 0.02, "sse": 0.4, "euse": 0.05}
+THRESHOLDS = {"use": 0.02, "sse": 0.1, "euse": 0.05}
 
 
 def main():

@@ -1,11 +1,15 @@
 """LSTM: step by step against a plain NumPy LSTM with a mask, gradients through
 its scan against finite differences, padding that changes no real step, the
-fused and orthogonal weights; and mean pooling over the valid steps."""
+fused and orthogonal weights; the fused recurrence Op against the scan, and on
+the Numba and JAX engines; and mean pooling over the valid steps."""
+import importlib.util
+import warnings
+
 import numpy
 import pytest
 from numpy.testing import assert_allclose
 
-from DL.backend import T, function
+from DL.backend import BACKEND, T, function
 from DL.models.LSTM import GATE_ORDER, LSTM
 from DL.pooling import mean_pool
 
@@ -77,6 +81,59 @@ def test_weights_are_fused_orthogonal_blocks(rng):
             assert_allclose(block.T @ block, numpy.eye(n), atol=1e-5)
     assert_allclose(float(lstm.L2_sqr.eval()), (W ** 2).sum() + (U ** 2).sum(), rtol=1e-5)
     assert lstm.output_deterministic is lstm.output and lstm.updates == []
+
+
+def outputs_and_gradients(lstm, x_var, mask_var, mode=None):
+    """A function of (x, mask) giving h and the gradients of a cost on h and c
+    with respect to W, U, b, x and the mask."""
+    readout = numpy.arange(1, N_UNITS + 1).astype(lstm.h.dtype)
+    cost = T.sum(mean_pool(lstm.output, mask_var) * readout) + T.sum(lstm.c ** 2)
+    gradients = T.grad(cost, lstm.params + [x_var, mask_var])
+    return function([x_var, mask_var], [lstm.output] + gradients, mode=mode)
+
+
+def masked_batch(rng, dtype):
+    x = rng.randn(2, STEPS, N_UNITS).astype(dtype)
+    mask = numpy.ones((2, STEPS), dtype)
+    mask[0, 3:] = 0      # padding at the end
+    mask[1, 1] = 0.5     # a soft mask: its gradient is checked too
+    return x, mask
+
+
+def assert_all_close(first, second, **tolerances):
+    for mine, theirs in zip(first, second):
+        assert_allclose(numpy.asarray(mine), numpy.asarray(theirs), **tolerances)
+
+
+@pytest.mark.skipif(BACKEND != "pytensor", reason="the fused Op is PyTensor's; Theano runs the scan")
+def test_the_fused_recurrence_equals_the_scan_with_its_gradients(rng):
+    x_var, mask_var = T.dtensor3("x"), T.dmatrix("mask")
+    scan = lstm64(rng, x_var, mask_var)
+    fused = LSTM(rng, x_var, mask_var, N_UNITS, params=scan.params, fused=True)
+    assert fused.fused and not LSTM(rng, x_var, mask_var, N_UNITS, fused=False).fused
+    assert lstm64(rng, x_var, mask_var).fused  # the default on PyTensor with tanh
+    scan = LSTM(rng, x_var, mask_var, N_UNITS, params=scan.params, fused=False)
+    x, mask = masked_batch(rng, "float64")
+    assert_all_close(outputs_and_gradients(fused, x_var, mask_var)(x, mask),
+                     outputs_and_gradients(scan, x_var, mask_var)(x, mask), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="fused=True needs PyTensor and the tanh activation"):
+        LSTM(rng, x_var, mask_var, N_UNITS, activation="relu", fused=True)
+
+
+@pytest.mark.skipif(BACKEND != "pytensor", reason="NUMBA and JAX are linkers of PyTensor")
+@pytest.mark.parametrize("mode", ["NUMBA", pytest.param("JAX", marks=pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None, reason="jax is not installed (pip install DL[jax])"))])
+def test_the_fused_recurrence_runs_on_the_numba_and_jax_engines(rng, mode):
+    # JAX traces with fixed shapes, so the inputs declare theirs
+    x_var = T.tensor3("x", shape=(2, STEPS, N_UNITS))
+    mask_var = T.matrix("mask", shape=(2, STEPS))
+    lstm = LSTM(rng, x_var, mask_var, N_UNITS)
+    x, mask = masked_batch(rng, x_var.dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # JAX drops run-time checks from its trace, and says so
+        on_engine = outputs_and_gradients(lstm, x_var, mask_var, mode=mode)(x, mask)
+    assert_all_close(on_engine, outputs_and_gradients(lstm, x_var, mask_var, mode="CVM")(x, mask),
+                     rtol=1e-4, atol=1e-5)
 
 
 def test_mean_pool_averages_the_valid_steps(rng):

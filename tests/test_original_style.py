@@ -1,12 +1,8 @@
-"""A script written for the original package runs on DL with only its imports changed.
+"""A script written in the original package's style runs on DL with only its engine import changed.
 
-tests/original/mlp-mnist.py is the original package's MNIST example
-(ccorcos/deep-learning, examples/mlp-mnist-sgd.py) brought to Python 3: its
-`print` statements became calls, and its two lines `import theano` and
-`import theano.tensor as T` became `from DL.backend import theano, T`.
-Nothing else changed: it still uses `from DL.utils import *`, float targets
-cast to int64, `optimize(..., optimizer="sgd", momentum=0.2)` and patience
-counted in minibatches.
+tests/original/mlp-mnist.py uses the original's idioms (see tests/original/README.md):
+`from DL.utils import *`, float targets cast to int64, `optimize(..., optimizer="sgd",
+momentum=0.2)` and patience counted in minibatches.
 
 Its body is not edited to make it quick.  Instead it runs on a small MNIST
 file in the classic layout (a gzipped pickle of three (x, t) pairs) holding
@@ -47,7 +43,7 @@ def digits_after(label, stdout):
     return [int(digit) for digit in re.findall(r"\d", line[len(label):])]
 
 
-def test_the_original_mnist_example_runs_with_only_its_imports_changed(tmp_path):
+def test_a_script_in_the_original_style_runs(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     test_x, test_t = write_small_mnist(data)[2]

@@ -1,79 +1,38 @@
 #!/usr/bin/python
 # coding: utf-8
+#
+# A script in the original package's idiom, written for DL's tests: the star
+# import from DL.utils, float targets cast to int, the loss, prediction and
+# error built by hand from the helpers, and optimize() with the optimizer
+# named by a string and patience counted in minibatches.
 
 from DL.backend import theano, T
 import numpy
+import time
 from DL.models.MLP import MLP
 from DL.optimizers import optimize
 from DL import datasets
 from DL.utils import *
-import time
 
-# hide warnings
-import warnings
-warnings.simplefilter("ignore")
+print("MNIST digits, one hidden layer")
+digits = datasets.mnist()
+data = load_data(digits)
 
-print("An MLP on MNIST.")
-print("loading MNIST")
-mnist = datasets.mnist()
+x = T.matrix('x')
+y = T.vector('y')      # loaded as floats with the images
+labels = y.astype('int64')
 
-print("loading data to the GPU")
-dataset = load_data(mnist)
+net = MLP(rng=numpy.random.RandomState(int(time.time())),
+          input=x, n_in=784, n_hidden=500, n_out=10)
 
-print("creating the MLP")
-x = T.matrix('x')  # input
-t = T.vector('t')  # targets
-inputs = [x, t]
+objective = nll_multiclass(net.output, labels) + 0.0 * net.L1 + 0.0001 * net.L2_sqr
+guess = pred_multiclass(net.output)
+wrong = pred_error(guess, labels)
 
-# cast to an int. needs to be initially a float to load to the GPU
-it = t.astype('int64')
+optimize(dataset=data, inputs=[x, y], cost=objective, params=flatten(net.params), errors=wrong,
+         optimizer="sgd", learning_rate=0.01, momentum=0.2, n_epochs=1000, batch_size=20,
+         patience=1000, patience_increase=1.5, improvement_threshold=0.995)
 
-rng = numpy.random.RandomState(int(time.time())) # random number generator
-
-# construct the MLP class
-mlp = MLP(
-    rng=rng,
-    input=x,
-    n_in=28 * 28,
-    n_hidden=500,
-    n_out=10
-)
-
-# regularization
-L1_reg=0.00
-L2_reg=0.0001
-
-# cost function
-cost = (
-    nll_multiclass(mlp.output, it)
-    + L1_reg * mlp.L1
-    + L2_reg * mlp.L2_sqr
-)
-
-pred = pred_multiclass(mlp.output)
-
-errors = pred_error(pred, it)
-
-params = flatten(mlp.params)
-
-print("training the MLP with sgd")
-optimize(dataset=dataset,
-    inputs=inputs,
-    cost=cost,
-    params=params,
-    errors=errors,
-    learning_rate=0.01,
-    momentum=0.2,
-    n_epochs=1000,
-    batch_size=20,
-    patience=1000,
-    patience_increase=1.5,
-    improvement_threshold=0.995,
-    optimizer="sgd")
-
-print("compiling the prediction function")
-predict = theano.function(inputs=[x], outputs=pred)
-
-print("predicting the first 10 samples of the test dataset")
-print("predict:", predict(mnist[2][0][0:10]))
-print("answer: ", mnist[2][1][0:10])
+classify = theano.function(inputs=[x], outputs=guess)
+print("predict:", classify(digits[2][0][:10]))
+print("answer: ", digits[2][1][:10])
