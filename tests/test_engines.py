@@ -10,6 +10,7 @@ trains the same on each of PyTensor's engines.
 Legacy Theano has neither linker, so the module is skipped there.
 """
 import importlib.util
+import warnings
 
 import numpy
 import pytest
@@ -100,3 +101,45 @@ def test_an_unknown_mode_fails_before_training():
         optimize(dataset=load_data(two_blobs()), inputs=[x, t], cost=mlp.loss(t),
                  params=flatten(mlp.params), errors=mlp.errors(t), n_epochs=1, batch_size=10,
                  optimizer="sgd", learning_rate=0.1, mode="NO_SUCH_MODE", progress=False, verbose=False)
+
+
+def tiny_sequences(seed=0):
+    """Sequences of 6 ids (padded at the end), labelled by whether id 1 occurs:
+    23 / 9 / 9 examples, so the last minibatch of each set is shorter."""
+    rng = numpy.random.RandomState(seed)
+    sets = []
+    for n in (23, 9, 9):
+        ids = rng.randint(1, 5, size=(n, 6)).astype("int64")
+        mask = numpy.ones((n, 6), "float32")
+        for example, length in enumerate(rng.randint(2, 7, size=n)):
+            ids[example, length:], mask[example, length:] = 0, 0
+        sets.append([ids, (ids == 1).any(axis=1).astype("int64"), mask])
+    return sets
+
+
+def train_lstm(mode):
+    from DL.models import EmbeddingLayer, HiddenLayer, LSTM
+    from DL.pooling import mean_pool
+    x, t, mask = T.lmatrix("x"), T.lvector("t"), T.matrix("mask")
+    rng = numpy.random.RandomState(3)
+    embedding = EmbeddingLayer(rng=rng, input=x, n_in=5, n_out=4)
+    lstm = LSTM(rng=rng, input=embedding.output, mask=mask, n_units=4)
+    classifier = HiddenLayer(rng=rng, input=mean_pool(lstm.output, mask), n_in=4, n_out=2, activation="softmax")
+    params = flatten([embedding.params, lstm.params, classifier.params])
+    result = optimize(dataset=load_data(tiny_sequences()), inputs=[x, t, mask], cost=classifier.loss(t),
+                      params=params, errors=classifier.errors(t), n_epochs=3, batch_size=5,
+                      optimizer="adadelta", mode=mode, progress=False, verbose=False)
+    return result, [p.get_value() for p in params]
+
+
+@pytest.mark.skipif(not HAS_JAX, reason="JAX is an optional engine and jax is not installed "
+                                        "(pip install jax jaxlib, or pip install DL[jax])")
+def test_jax_mode_trains_an_lstm_like_the_c_engine():
+    # every minibatch shape gets its own traced function (the last minibatches are shorter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # JAX drops the run-time shape checks, and says so
+        result, weights = train_lstm("JAX")
+    reference, reference_weights = train_lstm("CVM")
+    assert_allclose(list(result), list(reference), rtol=1e-4, atol=1e-6)
+    for mine, theirs in zip(weights, reference_weights):
+        assert_allclose(mine, theirs, rtol=1e-4, atol=1e-5)

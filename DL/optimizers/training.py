@@ -191,19 +191,32 @@ def _host_array(data):
 class _HostMinibatches(object):
     """`f(index)` for engines that need fixed shapes (JAX): minibatch `index` is cut
     from the data on the host and passed in, where other engines slice it in the
-    graph through `givens`."""
+    graph through `givens`.  JAX traces a graph only when every shape in it is
+    known, including those computed from the inputs (a recurrent model's initial
+    state, a dropout mask), so each minibatch shape gets its own function, whose
+    inputs declare that shape: usually two (the full minibatches and the last,
+    shorter one)."""
 
     def __init__(self, inputs, outputs, data_set, batch_size, mode, updates=None):
-        self.function = function(list(inputs), outputs, updates=updates, mode=mode,
-                                 on_unused_input="ignore")
-        self.maker = self.function.maker
+        self.inputs, self.outputs, self.updates, self.mode = list(inputs), outputs, updates, mode
         self.data_set, self.batch_size = data_set, batch_size
-        self.dtypes = [variable.dtype for variable in inputs]
+        self.functions = {}
+
+    def _function(self, batches):
+        shapes = tuple(batch.shape for batch in batches)
+        if shapes not in self.functions:
+            fixed = [T.TensorType(variable.dtype, shape=shape)(variable.name)
+                     for variable, shape in zip(self.inputs, shapes)]
+            self.functions[shapes] = function(fixed, self.outputs, updates=self.updates, mode=self.mode,
+                                              givens=list(zip(self.inputs, fixed)),
+                                              on_unused_input="ignore")
+        return self.functions[shapes]
 
     def __call__(self, index):
         start = index * self.batch_size
-        return self.function(*[numpy.asarray(_host_array(data)[start:start + self.batch_size], dtype=dtype)
-                               for data, dtype in zip(self.data_set, self.dtypes)])
+        batches = [numpy.asarray(_host_array(data)[start:start + self.batch_size], dtype=variable.dtype)
+                   for data, variable in zip(self.data_set, self.inputs)]
+        return self._function(batches)(*batches)
 
 
 def _minibatch_function(index, inputs, outputs, data_set, batch_size, mode, updates=None):
