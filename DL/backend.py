@@ -109,7 +109,9 @@ else:  # legacy Theano 1.0.5
         if x.ndim == 2:
             return T.nnet.softmax(x)
         flat = T.nnet.softmax(x.reshape((-1, x.shape[-1])))
-        return flat.reshape(x.shape)
+        output = flat.reshape(x.shape)
+        output.tag.softmax_logits = x  # so that losses find the logits (logits_of_softmax)
+        return output
 
     def log_softmax(x):
         shifted = x - x.max(axis=-1, keepdims=True)
@@ -170,17 +172,41 @@ def check_and_raise(value, condition, message, exception=ValueError):
 
     For what only the data can tell (a mask whose shape does not fit its
     sequences, an id outside an embedding table), so that scan does not
-    silently truncate and indexing does not wrap around.  Legacy Theano's
-    Assert always raises AssertionError, with the same message."""
+    silently truncate and indexing does not wrap around.  On legacy Theano
+    the check is an `Assert` that raises `exception` rather than AssertionError."""
     if BACKEND == "pytensor":
         from pytensor.raise_op import CheckAndRaise
         return CheckAndRaise(exception, message)(value, condition)
-    from theano.tensor.opt import Assert
-    return Assert(message)(value, condition)
+    return _TheanoCheck(message, exception)(value, condition)
+
+
+if BACKEND == "theano":
+    from theano.gof.utils import MethodNotDefined as _MethodNotDefined
+    from theano.tensor.opt import Assert as _Assert
+
+    class _TheanoCheck(_Assert):
+        """Theano's Assert, raising the given exception (Python code only: a
+        check costs microseconds beside the products it guards)."""
+        __props__ = ("msg", "exception")
+
+        def __init__(self, msg, exception):
+            super(_TheanoCheck, self).__init__(msg)
+            self.exception = exception
+
+        def perform(self, node, inputs, out_):
+            out_[0][0] = inputs[0]
+            if not all(numpy.all(condition) for condition in inputs[1:]):
+                raise self.exception(self.msg)
+
+        def c_code(self, *args, **kwargs):
+            raise _MethodNotDefined()
 
 
 def logits_of_softmax(output):
     """The pre-activation `a` when `output` is softmax(a), else None."""
+    folded = getattr(output.tag, "softmax_logits", None)  # legacy Theano's softmax over 3-D
+    if folded is not None:
+        return folded
     return output.owner.inputs[0] if _is_softmax(output) else None
 
 
@@ -258,6 +284,11 @@ class RandomStreams(object):
             from theano.tensor.shared_randomstreams import RandomStreams as _Legacy
             legacy = _Legacy(seed=self._next_seed())
             sample = getattr(legacy, distribution)(*args, **kwargs)
+            for generator, _ in legacy.state_updates:
+                # Theano would advance the generator in every function that uses it; here, as on
+                # PyTensor, only a function given the updates does (optimize adds them), so a
+                # gradient check or a prediction sees the same draw at every call.
+                del generator.default_update
             self._updates.extend(legacy.state_updates)
             _RANDOM_UPDATES.update(dict(legacy.state_updates))
             return sample

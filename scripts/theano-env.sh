@@ -18,7 +18,7 @@ PY="$VENV/bin/python"
 CORE_TESTS=(tests/test_updates.py tests/test_losses.py tests/test_feedforward.py tests/test_optimize.py)
 # Versions that install from wheels (no build) on Python 3.11 beside numpy 1.23.5.
 REQUIREMENTS=("numpy==1.23.5" "scipy==1.10.1" "theano==1.0.5" "matplotlib<3.9" "tqdm>=4.60"
-              "sparkprob>=0.1" "pytest>=7.4" "hypothesis>=6.80")
+              "sparkprob>=0.1" "scikit-learn==1.5.2" "pytest>=7.4" "hypothesis>=6.80")
 
 if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ] || [ "$0" -nt "$VENV/.installed" ]; then
     start=$(date +%s)

@@ -74,7 +74,11 @@ def check_output_activation(outputActivation, owner):
 
 
 def _static_shape(tensor):
-    return tuple(getattr(tensor.type, "shape", None) or (None,) * tensor.ndim)
+    shape = getattr(tensor.type, "shape", None)
+    if shape:
+        return tuple(shape)
+    data = getattr(tensor, "data", None)  # a constant: legacy Theano's types carry no shape
+    return numpy.shape(data) if data is not None else (None,) * tensor.ndim
 
 
 def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float"):

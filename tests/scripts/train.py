@@ -17,7 +17,7 @@ import signal
 import numpy
 
 from DL import io
-from DL.backend import T
+from DL.backend import BACKEND, T
 from DL.optimizers import optimize, training
 from DL.utils import flatten, load_data
 
@@ -126,7 +126,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=6)
     parser.add_argument("--optimizer", default="adam")
-    parser.add_argument("--mode", help="the engine's mode for every compiled function (default: its own)")
+    parser.add_argument("--mode", help="PyTensor's mode for every compiled function (default: its own; "
+                                       "legacy Theano, which has no such modes, keeps its default)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--checkpoint")
     parser.add_argument("--resume", action="store_true", help="resume=True: from --checkpoint if it exists")
@@ -145,7 +146,7 @@ def main():
                       updates=model.updates, optimizer=args.optimizer, learning_rate=0.02,
                       n_epochs=args.epochs, batch_size=args.batch_size, test_batches=2,
                       checkpoint=args.checkpoint, resume=args.resume or None,
-                      mode=args.mode, progress=False, verbose=False)
+                      mode=args.mode if BACKEND == "pytensor" else None, progress=False, verbose=False)
     io.save(args.out, [p.get_value() for p in params], errors=list(result),
             valid_errors=[record["valid_error"] for record in result.history],
             iterations=result.iterations)
