@@ -72,11 +72,10 @@ class LSTM(Layer):
         self.b = make_param(b_value, (N_GATES * n_units,), "b", name, lambda: zeros(N_GATES * n_units))
 
         input_part = T.dot(self.input, self.W) + self.b  # every step's x_t W + b, before the scan
-        if fused is None:
-            fused = BACKEND == "pytensor" and self.activation is activations.get("tanh")
-        elif fused and not (BACKEND == "pytensor" and self.activation is activations.get("tanh")):
+        can_fuse = BACKEND == "pytensor" and self.activation is activations.get("tanh")
+        if fused and not can_fuse:
             raise ValueError("%s: fused=True needs PyTensor and the tanh activation" % name)
-        self.fused = bool(fused)
+        self.fused = can_fuse if fused is None else bool(fused)
         if self.fused:
             self.h, self.c = self._fused_recurrence(input_part)
         else:

@@ -199,7 +199,10 @@ class _HostMinibatches(object):
 
     def __init__(self, inputs, outputs, data_set, batch_size, mode, updates=None):
         self.inputs, self.outputs, self.updates, self.mode = list(inputs), outputs, updates, mode
-        self.data_set, self.batch_size = data_set, batch_size
+        # the sets' host arrays, found once: a set stored as floats and cast to ints
+        # would otherwise be converted whole at every minibatch
+        self.host_data = [_host_array(data) for data in data_set]
+        self.batch_size = batch_size
         self.functions = {}
 
     def _function(self, batches):
@@ -214,8 +217,8 @@ class _HostMinibatches(object):
 
     def __call__(self, index):
         start = index * self.batch_size
-        batches = [numpy.asarray(_host_array(data)[start:start + self.batch_size], dtype=variable.dtype)
-                   for data, variable in zip(self.data_set, self.inputs)]
+        batches = [numpy.asarray(data[start:start + self.batch_size], dtype=variable.dtype)
+                   for data, variable in zip(self.host_data, self.inputs)]
         return self._function(batches)(*batches)
 
 
