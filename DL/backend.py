@@ -166,6 +166,43 @@ def static_shapes(mode=None):
     return type(linker).__name__ == "JAXLinker"
 
 
+_PENDING_REGISTRATIONS = {}  # linker class -> functions to call before its first graph
+
+
+def on_first_compile(engine, register):
+    """Call `register()` once, just before PyTensor's `engine` ('numba' or 'jax')
+    first turns a graph into code.  DL registers its code for those engines this
+    way, so that importing DL imports neither Numba nor JAX.  (No-op on Theano.)"""
+    if BACKEND != "pytensor":
+        return
+    if engine == "numba":
+        from pytensor.link.numba.linker import NumbaLinker as linker_class
+    elif engine == "jax":
+        from pytensor.link.jax.linker import JAXLinker as linker_class
+    else:
+        raise ValueError("on_first_compile: engine must be 'numba' or 'jax', got %r" % (engine,))
+    pending = _PENDING_REGISTRATIONS.get(linker_class)
+    if pending is None:
+        pending = _PENDING_REGISTRATIONS[linker_class] = []
+        convert = linker_class.fgraph_convert
+
+        def fgraph_convert(self, *args, **kwargs):
+            while pending:
+                pending.pop(0)()
+            return convert(self, *args, **kwargs)
+
+        linker_class.fgraph_convert = fgraph_convert
+    pending.append(register)
+
+
+if BACKEND == "pytensor":
+    def _register_numba_kernels():
+        from DL import numba_kernels
+        numba_kernels.register()
+
+    on_first_compile("numba", _register_numba_kernels)
+
+
 def check_and_raise(value, condition, message, exception=ValueError):
     """`value`, guarded by a run-time check: calling the compiled function
     raises `exception(message)` when the symbolic bool `condition` is false.
@@ -312,4 +349,4 @@ class RandomStreams(object):
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
            "config", "floatX", "RandomStreams", "softmax", "log_softmax",
            "logits_of_softmax", "logits_of_sigmoid", "cast_floatX",
-           "graph_inputs", "random_updates", "static_shapes", "check_and_raise"]
+           "graph_inputs", "random_updates", "static_shapes", "check_and_raise", "on_first_compile"]

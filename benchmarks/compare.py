@@ -22,6 +22,8 @@ memory (VmHWM, which sees C allocations) are its own:
          first call of each (PyTensor's default linker compiles lazily there);
   warm   a second process on the now filled directory: the same two times;
          this process then trains.
+Importing the library (DL and its engine, or torch) comes before both and is
+timed apart: it is printed under the table, not counted as compiling.
 The timed part alternates the sides, `--steps` minibatches each, `--repeats`
 times (order reversed every other round), so a ratio is taken between runs a
 few seconds apart; the table gives medians.  Every side's losses over the
@@ -299,10 +301,18 @@ def worker(args):
     n_batches = len(sets[0][0]) // batch_size
     mode = None if args.mode in (None, "default") else args.mode
 
+    # Importing the libraries is timed apart: it is not compiling (the table says both).
     start = time.perf_counter()
     if args.worker == "torch":
         import torch
         from peers import torch_peers
+    else:
+        import DL.models  # noqa: F401
+        import DL.optimizers.training  # noqa: F401
+    import_seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    if args.worker == "torch":
         torch.set_num_threads(args.threads)
         gate_order = dl_lstm_gate_order() if kind == "lstm" else None
         trainer = torch_peers.build(kind, weights, sets[0], batch_size, spec["rule"][0],
@@ -325,7 +335,7 @@ def worker(args):
     losses = [trainer.step(0)]
     first_step_seconds = time.perf_counter() - start
     losses += [trainer.step(i % n_batches) for i in range(1, CHECK_STEPS)]
-    send(event="ready", engine=engine, build_seconds=build_seconds,
+    send(event="ready", engine=engine, import_seconds=import_seconds, build_seconds=build_seconds,
          first_call_seconds=first_errors_seconds + first_step_seconds,
          first_step_seconds=first_step_seconds, losses=losses)
 
@@ -488,6 +498,7 @@ def summarize(workload, results, sides, tolerance):
                "examples_per_second": statistics.median(rates), "rates": rates,
                "cold_build": result["cold"]["build_seconds"], "cold_first": result["cold"]["first_call_seconds"],
                "warm_build": result["warm"]["build_seconds"], "warm_first": result["warm"]["first_call_seconds"],
+               "warm_import": result["warm"]["import_seconds"],
                "maxrss_mb": max(result["maxrss_mb"], result["cold_maxrss_mb"]),
                "losses": result["warm"]["losses"], "ratio": None, "check": None}
         if reference is not None:
@@ -520,6 +531,12 @@ def print_table(rows, steps_of):
         if "failed" not in row:
             engines.setdefault(row["side"], row["engine"])
     print("engines: " + "; ".join("%s = %s" % item for item in engines.items()))
+    imports = {}
+    for row in rows:
+        if "failed" not in row:
+            imports.setdefault(row["side"], []).append(row["warm_import"])
+    print("importing the library (warm, median over the workloads; not in the compile columns): "
+          + ", ".join("%s %.2f s" % (side, statistics.median(seconds)) for side, seconds in imports.items()))
     for workload, steps in steps_of.items():
         print("%s: %s; %d minibatches of %d per timed run" % (
             workload, WORKLOADS[workload]["title"], steps, WORKLOADS[workload]["batch_size"]))
@@ -648,7 +665,7 @@ def main():
     if rows:
         print_table(rows, steps_of)
         print("examples/s: median of %d timed runs; vs PyTorch: median of the run-by-run ratios; compile: "
-              "building the graph and compiling train/validate/test, then (+) their first calls; "
+              "building the graph and compiling train/validate/test (after the imports), then (+) their first calls; "
               "peak RSS: the larger of the side's two processes" % args.repeats)
         print()
         print_targets(rows)

@@ -30,7 +30,7 @@ import numpy
 
 from DL import activations
 from DL.activations import sigmoid
-from DL.backend import BACKEND, T
+from DL.backend import BACKEND, T, on_first_compile
 from DL.init import orthogonal, zeros
 from DL.models.RNN import scan_over_time, sequence_input, sequence_mask
 from DL.models.base import Layer, check_size, make_param, sub_params
@@ -262,14 +262,14 @@ if BACKEND == "pytensor":
             return [grad_not_implemented(self, i, v, "second derivatives of the fused LSTM")
                     for i, v in enumerate(inputs)]
 
-    try:  # the Numba engine runs both Ops' NumPy code as it is (object mode), quietly and cached
+    # The Numba and JAX versions are registered when that engine first compiles a
+    # graph (DL.backend.on_first_compile), so importing DL imports neither.
+
+    def _register_numba():
+        """The Numba engine runs both Ops' NumPy code as it is (object mode), quietly and cached."""
         import numba
         from pytensor.link.numba.dispatch.basic import (get_numba_type, numba_njit,
                                                         register_funcify_and_cache_key)
-    except ImportError:  # pragma: no cover - an engine without Numba
-        register_funcify_and_cache_key = None
-
-    if register_funcify_and_cache_key is not None:
         NUMBA_CACHE_VERSION = 1
 
         def _numba_signature(node):
@@ -303,14 +303,11 @@ if BACKEND == "pytensor":
 
             return lstm_recurrence_grad_objmode, _cache_key(op, node)
 
-    try:  # the JAX engine (and so GPUs): the same two passes as lax.scan loops, traced once
+    def _register_jax():
+        """The JAX engine (and so GPUs): the same two passes as lax.scan loops, traced once."""
         import jax
         import jax.numpy as jnp
         from pytensor.link.jax.dispatch import jax_funcify
-    except ImportError:  # pragma: no cover - jax is optional
-        jax_funcify = None
-
-    if jax_funcify is not None:
 
         @jax_funcify.register(LSTMRecurrence)
         def _jax_lstm_recurrence(op, **kwargs):
@@ -372,3 +369,6 @@ if BACKEND == "pytensor":
                 return dA, dU, dmask
 
             return lstm_recurrence_grad_jax
+
+    on_first_compile("numba", _register_numba)
+    on_first_compile("jax", _register_jax)

@@ -1,0 +1,223 @@
+"""DL.numba_kernels: the float32 tanh and ExpandDims DL gives PyTensor's Numba engine,
+and their registration when that engine first compiles (DL.backend.on_first_compile)."""
+import math
+import os
+import subprocess
+import sys
+
+import numpy
+import pytest
+from numpy.testing import assert_array_equal
+
+from DL.backend import BACKEND, T, function
+
+pytestmark = pytest.mark.skipif(BACKEND != "pytensor",
+                                reason="Numba is one of PyTensor's engines; legacy Theano has none")
+
+NUMBA = "NUMBA"
+C_ENGINE = "CVM"
+
+
+def float32_grid(limit=10.0, step=61):
+    """Every `step`-th float32 in [0, limit], both signs: about 36 million values."""
+    top = numpy.float32(limit).view(numpy.int32)
+    positive = numpy.arange(0, top + 1, step, dtype=numpy.int32).view(numpy.float32)
+    return numpy.concatenate([positive, -positive])
+
+
+def ulps(values, exact):
+    """|values - exact| in units of the float32 spacing at `exact`."""
+    spacing = numpy.spacing(numpy.abs(exact).astype(numpy.float32)).astype(numpy.float64)
+    return numpy.abs(values.astype(numpy.float64) - exact) / spacing
+
+
+def reference_rational_tanh(x):
+    """The kernel's formula in NumPy: its float32 constants, float64 arithmetic
+    (so that only the kernel's own arithmetic rounds)."""
+    from DL import numba_kernels as kernels
+    as_float32 = lambda c: float(numpy.float32(c))  # noqa: E731
+    numerator = [as_float32(a) for a in kernels.TANH_NUMERATOR]
+    denominator = [as_float32(b) for b in kernels.TANH_DENOMINATOR]
+    clamp = as_float32(kernels.TANH_CLAMP)
+    x = x.astype(numpy.float64)
+    clipped = numpy.clip(x, -clamp, clamp)
+    x2 = clipped * clipped
+    p = sum(a * x2 ** k for k, a in enumerate(numerator)) * clipped
+    q = sum(b * x2 ** k for k, b in enumerate(denominator))
+    return numpy.where(numpy.abs(x) < as_float32(kernels.TANH_TINY), x, numpy.clip(p / q, -1, 1))
+
+
+def run_python(code, **environment):
+    env = dict(os.environ, **environment)
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+# --- tanh ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def numba_tanh32():
+    x = T.vector("x", dtype="float32")
+    return function([x], T.tanh(x), mode=NUMBA)
+
+
+def test_float32_tanh_within_five_ulp_of_the_exact_value(numba_tanh32):
+    x = float32_grid()
+    y = numba_tanh32(x)
+    assert y.dtype == numpy.float32
+    error = ulps(y, numpy.tanh(x.astype(numpy.float64)))
+    assert error.max() <= 5.0, "worst at x=%r" % x[numpy.argmax(error)]
+    assert error.mean() < 0.25
+
+
+def test_float32_tanh_is_the_rational_approximation(numba_tanh32):
+    # the kernel in use is DL's (not the C library's tanhf): it agrees with the
+    # formula to rounding, and differs from NumPy's tanh on many values
+    x = float32_grid(step=6007)
+    y = numba_tanh32(x)
+    formula = reference_rational_tanh(x)
+    assert ulps(y, formula).max() <= 4.0  # (p and q round in float32: 3.6 ulp near saturation)
+    assert numpy.mean(y != numpy.tanh(x)) > 0.05
+
+
+def test_float32_tanh_edges(numba_tanh32):
+    x = numpy.array([numpy.nan, numpy.inf, -numpy.inf, 1e30, -1e30, 9.0, -9.0, 0.0, -0.0, 1e-40, 3e-4,
+                     numpy.float32(1.17549435e-38)], dtype=numpy.float32)
+    y = numba_tanh32(x)
+    assert numpy.isnan(y[0])  # so optimize's non-finite guard still sees it
+    assert_array_equal(y[1:7], [1, -1, 1, -1, 1, -1])
+    assert_array_equal(y[7:], x[7:])  # tanh(x) = x for |x| < 0.0004, exactly
+    grid = numba_tanh32(float32_grid(step=997))
+    assert numpy.all(numpy.abs(grid) <= 1)
+
+
+def test_float32_tanh_in_a_fused_expression_and_its_gradient():
+    x = T.matrix("x", dtype="float32")
+    b = T.vector("b", dtype="float32")
+    h = T.tanh(x + b)
+    cost = h.sum()
+    f = function([x, b], [h, T.grad(cost, b)], mode=NUMBA)
+    rng = numpy.random.default_rng(0)
+    xv = rng.normal(0, 2, (37, 11)).astype("float32")
+    bv = rng.normal(0, 1, 11).astype("float32")
+    h_value, grad_value = f(xv, bv)
+    exact = numpy.tanh(xv.astype(float) + bv)
+    assert ulps(h_value, exact).max() <= 5.0
+    numpy.testing.assert_allclose(grad_value, (1 - exact ** 2).sum(0), rtol=2e-5, atol=2e-5)
+
+
+def test_float64_tanh_keeps_the_c_library():
+    x = T.vector("x", dtype="float64")
+    values = numpy.linspace(-10, 10, 100001)
+    c_library = numpy.array([math.tanh(v) for v in values])  # Python's math.tanh is the C library's
+    assert_array_equal(function([x], T.tanh(x), mode=NUMBA)(values), c_library)
+
+
+def test_DL_FAST_TANH_0_keeps_pytensors_tanh():
+    code = ("import numpy; from DL.backend import T, function\n"
+            "x = T.vector('x', dtype='float32')\n"
+            "v = numpy.linspace(-5, 5, 100001, dtype='float32')\n"
+            "y = function([x], T.tanh(x), mode='NUMBA')(v)\n"
+            "print(numpy.abs(y.astype(float) - numpy.tanh(v.astype(float))).max())\n")
+    fast = run_python(code)
+    exact = run_python(code, DL_FAST_TANH="0")
+    assert fast.returncode == 0 and exact.returncode == 0, fast.stderr[-2000:] + exact.stderr[-2000:]
+    assert float(exact.stdout) < 1e-7 < float(fast.stdout) < 3e-7
+
+
+# --- ExpandDims -------------------------------------------------------------------
+
+def expand_dims_cases():
+    rng = numpy.random.default_rng(1)
+    matrix = rng.normal(size=(4, 6)).astype("float32")
+    return {
+        "row of a bias": (lambda v: v.dimshuffle("x", 0), rng.normal(size=6).astype("float32")),
+        "column": (lambda v: v.dimshuffle(0, "x"), rng.normal(size=6).astype("float32")),
+        "middle": (lambda m: m.dimshuffle(0, "x", 1), matrix),
+        "both ends": (lambda m: m.dimshuffle("x", 0, 1, "x"), matrix),
+        "of a 0-d": (lambda s: s.dimshuffle("x", "x"), numpy.array(2.5, dtype="float32")),
+        "of a transpose": (lambda m: m.T.dimshuffle("x", 0, 1), matrix),
+        "of a column slice (not contiguous)": (lambda m: m[:, ::2].dimshuffle(0, "x", 1), matrix),
+    }
+
+
+def transpose_cases():
+    rng = numpy.random.default_rng(2)
+    matrix = rng.normal(size=(5, 7)).astype("float32")
+    return {
+        "of a contiguous matrix": (lambda m: m.T, matrix),
+        "of a transpose (back to contiguous)": (lambda m: m.T.T, matrix),
+        "of a row slice": (lambda m: m[1:4].T, matrix),
+        "of a column slice (not contiguous)": (lambda m: m[:, ::2].T, matrix),
+        "of a Fortran-ordered input": (lambda m: m.T, numpy.asfortranarray(matrix)),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(transpose_cases()))
+def test_matrix_transpose_gives_the_c_engines_numbers_in_products_and_elementwise(case):
+    build, value = transpose_cases()[case]
+    x = T.matrix("x", dtype="float32")
+    transposed = build(x)
+    rows, columns = transposed.shape
+    right = T.cast(T.arange(columns * 3).reshape((columns, 3)), "float32") / 7
+    left = T.cast(T.arange(3 * rows).reshape((3, rows)), "float32") / 7
+    outputs = [transposed, T.dot(transposed, right), T.dot(left, transposed), T.tanh(transposed) * 2]
+    numba_values = function([x], outputs, mode=NUMBA)(value)
+    c_values = function([x], outputs, mode=C_ENGINE)(value)
+    for numba_value, c_value in zip(numba_values, c_values):
+        assert numba_value.shape == c_value.shape
+        numpy.testing.assert_allclose(numba_value, c_value, rtol=1e-6, atol=1e-6)
+    assert_array_equal(numba_values[0], c_values[0])
+
+
+@pytest.mark.parametrize("case", sorted(expand_dims_cases()))
+def test_expand_dims_gives_the_c_engines_numbers(case):
+    build, value = expand_dims_cases()[case]
+    x = T.tensor("x", dtype="float32", shape=(None,) * value.ndim)
+    expanded = build(x)
+    # broadcast against a full array, as a bias is: the new axes of length 3
+    full_shape = [3 if length == 1 else expanded.shape[i] for i, length in enumerate(expanded.type.shape)]
+    plus = T.ones(full_shape, dtype="float32")
+    outputs = [expanded, expanded * 2 + plus]
+    numba_values = function([x], outputs, mode=NUMBA)(value)
+    c_values = function([x], outputs, mode=C_ENGINE)(value)
+    for numba_value, c_value in zip(numba_values, c_values):
+        assert numba_value.shape == c_value.shape
+        assert_array_equal(numba_value, c_value)
+
+
+def test_expand_dims_output_can_be_updated_in_place_without_touching_the_input():
+    # a reshape is a view, like PyTensor's as_strided: updating the input after the call
+    # must not be seen in a result the caller holds
+    v = T.vector("v", dtype="float32")
+    f = function([v], v.dimshuffle("x", 0) + T.zeros((2, 1), dtype="float32"), mode=NUMBA)
+    value = numpy.arange(5, dtype="float32")
+    result = f(value)
+    value[:] = -1
+    assert_array_equal(result, numpy.tile(numpy.arange(5, dtype="float32"), (2, 1)))
+
+
+# --- registration -----------------------------------------------------------------
+
+def test_importing_DL_imports_neither_numba_nor_jax():
+    result = run_python("import sys, DL, DL.models, DL.optimizers, DL.updates\n"
+                        "print(sorted(m for m in ('numba', 'jax') if m in sys.modules))")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
+
+
+def test_kernels_are_registered_by_the_first_numba_compile():
+    result = run_python("from DL import numba_kernels\n"
+                        "from DL.backend import T, function\n"
+                        "before = numba_kernels._registered\n"
+                        "x = T.vector('x')\n"
+                        "function([x], T.tanh(x), mode='NUMBA')\n"
+                        "print(before, numba_kernels._registered)")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["False", "True"]
+
+
+def test_on_first_compile_rejects_an_unknown_engine():
+    from DL.backend import on_first_compile
+    with pytest.raises(ValueError, match="numba' or 'jax'"):
+        on_first_compile("cuda", lambda: None)
