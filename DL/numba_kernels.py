@@ -1,8 +1,8 @@
 """Faster Numba code for things PyTensor's Numba engine compiles slowly.
 
 PyTensor's default mode compiles a graph into one Numba function.  Profiling
-an MLP 784-500-10 (``benchmarks/compare.py``, batch 256, float32) showed two of
-its defaults taking more time than the matrix products:
+an MLP 784-500-10 (``benchmarks/compare.py``, batch 256, float32) showed three of
+its defaults costing as much as the matrix products or more:
 
 1. **tanh.** Numba calls the C library's scalar ``tanhf`` once per element
    (about 25 ns an element on the benchmark's CPU) and cannot vectorize the
@@ -64,7 +64,7 @@ def _key(*parts):
 
 
 def register():
-    """Register DL's Numba code for tanh and ExpandDims with PyTensor (once)."""
+    """Register DL's Numba code for tanh, ExpandDims and matrix transposes with PyTensor (once)."""
     global _registered
     if _registered:
         return
@@ -75,7 +75,7 @@ def register():
 
 
 def _register_tanh():
-    from numba import njit, types
+    from numba import types
     from numba.extending import overload
     from pytensor.link.numba.dispatch.basic import numba_njit, register_funcify_and_cache_key
     from pytensor.scalar.basic import Tanh
@@ -85,11 +85,10 @@ def _register_tanh():
     a1, a3, a5, a7, a9, a11, a13 = (f32(c) for c in TANH_NUMERATOR)
     b0, b2, b4, b6 = (f32(c) for c in TANH_DENOMINATOR)
 
-    # PyTensor's fast-math flags: no 'nnan'/'ninf', so NaN and inf keep their meaning.
-    # error_model='numpy': a division that Python semantics would check for zero
-    # cannot be vectorized.
-    @njit(fastmath={"arcp", "contract", "afn", "reassoc", "nsz"}, error_model="numpy",
-          no_cpython_wrapper=True, no_cfunc_wrapper=True)
+    # PyTensor's own njit, so its fast-math flags (no 'nnan'/'ninf': NaN and inf keep
+    # their meaning); error_model='numpy', because a division that Python semantics
+    # would check for zero cannot be vectorized.
+    @numba_njit(error_model="numpy")
     def tanh_float32(x):
         if abs(x) < tiny:
             return x
