@@ -193,11 +193,16 @@ def adam(params, grads, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-
     return updates
 
 
-def total_norm_constraint(grads, max_norm, epsilon=1e-7):
-    """Scale all gradients together so their joint L2 norm is at most `max_norm`."""
+def total_norm_constraint(grads, max_norm):
+    """Scale all gradients together so their joint L2 norm is at most `max_norm`.
+
+    scale = max_norm / max(norm, max_norm): exactly 1 when the norm is within
+    the bound, so the clipped norm is min(norm, max_norm) up to rounding.  No
+    epsilon is needed (max_norm > 0 keeps the divisor positive), and none
+    shrinks small gradients or leaves the clipped norm short of the bound."""
     _positive("max_grad_norm", max_norm)
     norm = T.sqrt(sum(T.sum(g ** 2) for g in grads))
-    scale = T.minimum(1, max_norm / (norm + epsilon))
+    scale = max_norm / T.maximum(norm, max_norm)
     return [g * T.cast(scale, g.dtype) for g in grads]
 
 

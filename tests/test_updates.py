@@ -372,6 +372,21 @@ def test_total_norm_constraint_leaves_small_gradients_alone():
     assert_allclose(clipped[0], value, rtol=1e-12)
 
 
+def test_total_norm_constraint_reaches_the_bound_exactly_for_small_norms():
+    # a rule that divides by norm + epsilon would stop 1.6e-6 short of 1e-3 here
+    values = [numpy.zeros((3, 2)), numpy.full(4, 0.03125)]  # norm 0.0625
+    grads = [T.constant(value) for value in values]
+    clipped = function([], updates.total_norm_constraint(grads, 1e-3))()
+    clipped_norm = numpy.sqrt(sum(numpy.sum(value ** 2) for value in clipped))
+    assert_allclose(clipped_norm, 1e-3, rtol=1e-7)  # (1e-3 is held in float32: 4.7e-8 away)
+
+
+def test_total_norm_constraint_keeps_nan_visible():
+    # the non-finite guard in optimize() must still see a NaN gradient after clipping
+    clipped = function([], updates.total_norm_constraint([T.constant(numpy.array([numpy.nan, 1.0]))], 1.0))()
+    assert numpy.isnan(clipped[0][0])
+
+
 def test_total_norm_constraint_refuses_a_non_positive_max():
     with pytest.raises(ValueError, match="max_grad_norm"):
         updates.total_norm_constraint([T.constant(numpy.ones(2))], 0)
