@@ -17,6 +17,10 @@ import weakref
 
 import numpy
 
+from DL.allocator import keep_freed_memory
+
+keep_freed_memory()  # glibc: reuse freed training arrays (DL/allocator.py says why)
+
 BACKEND = os.environ.get("DL_BACKEND", "pytensor").strip().lower()
 _ENGINES = ("pytensor", "theano")
 if BACKEND not in _ENGINES:

@@ -38,6 +38,10 @@ import hashlib
 import os
 
 import numpy
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic, overload
+from pytensor.link.numba.dispatch.basic import numba_njit
 
 # Bump when the code below changes: PyTensor caches compiled functions on disk
 # under these keys, and would otherwise keep running the old code.
@@ -51,6 +55,103 @@ TANH_NUMERATOR = (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-
                   -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16)  # x^1, x^3, ... x^13
 TANH_DENOMINATOR = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
                     1.19825839466702e-06)  # x^0, x^2, ... x^6
+
+# Cephes' expf (as in the SSE/AVX "mathfun" libraries): exp(x) = 2^k exp(r) with
+# k = round(x / ln 2) and r = x - k ln 2 (ln 2 in two parts, so that r is exact),
+# exp(r) = 1 + r + r^2 p(r).  x is clamped to float32's range first: exp(inf) is
+# then 2.4e38 and exp(-inf) 1.2e-38, which a sigmoid maps to 0 and 1.
+EXP_HIGH, EXP_LOW = 88.3762626647949, -87.3365447504019
+LOG2_E, LN2_HIGH, LN2_LOW = 1.44269504088896341, 0.693359375, -2.12194440e-4
+EXP_POLYNOMIAL = (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
+                  1.6666665459e-1, 5.0000001201e-1)  # p's coefficients, r^5 first
+
+# --- scalar functions for Numba code: PyTensor's graphs and DL's own kernels ------
+
+F32 = numpy.float32
+_clamp, _tiny, _half, _one = F32(TANH_CLAMP), F32(TANH_TINY), F32(0.5), F32(1.0)
+_a1, _a3, _a5, _a7, _a9, _a11, _a13 = (F32(c) for c in TANH_NUMERATOR)
+_b0, _b2, _b4, _b6 = (F32(c) for c in TANH_DENOMINATOR)
+_exp_high, _exp_low, _log2_e = F32(EXP_HIGH), F32(EXP_LOW), F32(LOG2_E)
+_ln2_high, _ln2_low = F32(LN2_HIGH), F32(LN2_LOW)
+_p0, _p1, _p2, _p3, _p4, _p5 = (F32(c) for c in EXP_POLYNOMIAL)
+_exponent_bias, _mantissa_bits = numpy.int32(127), numpy.int32(23)
+
+
+# PyTensor's own njit, so its fast-math flags (no 'nnan'/'ninf': NaN and inf keep
+# their meaning); error_model='numpy', because a division that Python semantics
+# would check for zero cannot be vectorized.
+@numba_njit(error_model="numpy")
+def tanh_float32(x):
+    """Eigen's rational tanh (see the module's docstring)."""
+    if abs(x) < _tiny:
+        return x
+    x = _clamp if x > _clamp else x  # (comparisons with NaN are false: NaN passes through)
+    x = -_clamp if x < -_clamp else x
+    x2 = x * x
+    p = ((((((_a13 * x2 + _a11) * x2 + _a9) * x2 + _a7) * x2 + _a5) * x2 + _a3) * x2 + _a1) * x
+    q = ((_b6 * x2 + _b4) * x2 + _b2) * x2 + _b0
+    y = p / q
+    y = _one if y > _one else y
+    return -_one if y < -_one else y
+
+
+@intrinsic
+def _float32_from_bits(typingctx, bits):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.int32), codegen
+
+
+@numba_njit(error_model="numpy")
+def exp_float32(x):
+    """Cephes' expf (see EXP_POLYNOMIAL), in arithmetic Numba vectorizes."""
+    x = _exp_high if x > _exp_high else x  # (NaN passes through both)
+    x = _exp_low if x < _exp_low else x
+    k = numpy.floor(x * _log2_e + _half)  # exp(x) = 2^k exp(r), |r| <= ln(2) / 2
+    r = x - k * _ln2_high - k * _ln2_low
+    exp_r = (((((_p0 * r + _p1) * r + _p2) * r + _p3) * r + _p4) * r + _p5) * (r * r) + r + _one
+    # 2^k made from its bits in int32 (AVX2 converts and shifts 8 of those at once)
+    return exp_r * _float32_from_bits((numpy.int32(k) + _exponent_bias) << _mantissa_bits)
+
+
+def dl_tanh(x):
+    """tanh in DL's Numba code: tanh_float32 for float32, the C library's otherwise."""
+    return numpy.tanh(x)
+
+
+@overload(dl_tanh)
+def _dl_tanh_for(x):
+    # The Composite's scalar graph may be typed float64 while Numba compiles it
+    # for float32 arrays, so the choice is made on Numba's type, not PyTensor's.
+    if x == types.float32:
+        return lambda x: tanh_float32(x)
+    return lambda x: numpy.tanh(x)
+
+
+def dl_sigmoid(x):
+    """1 / (1 + exp(-x)) in DL's Numba code: exp_float32 for float32 (the sigmoid is
+    then within 1.5e-7 relative), the C library's exp otherwise."""
+    return 1 / (1 + numpy.exp(-x))
+
+
+@overload(dl_sigmoid)
+def _dl_sigmoid_for(x):
+    if x == types.float32:
+        return lambda x: _one / (_one + exp_float32(-x))
+    return lambda x: 1 / (1 + numpy.exp(-x))
+
+
+@numba_njit
+def libm_tanh(x):
+    """tanh from the C library, for every dtype (DL_FAST_TANH=0)."""
+    return numpy.tanh(x)
+
+
+@numba_njit(error_model="numpy")
+def libm_sigmoid(x):
+    """1 / (1 + exp(-x)) with the C library's exp, for every dtype (DL_FAST_TANH=0)."""
+    return 1 / (1 + numpy.exp(-x))
+
 
 _registered = False
 
@@ -75,42 +176,8 @@ def register():
 
 
 def _register_tanh():
-    from numba import types
-    from numba.extending import overload
-    from pytensor.link.numba.dispatch.basic import numba_njit, register_funcify_and_cache_key
+    from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
     from pytensor.scalar.basic import Tanh
-
-    f32 = numpy.float32
-    clamp, tiny, one = f32(TANH_CLAMP), f32(TANH_TINY), f32(1.0)
-    a1, a3, a5, a7, a9, a11, a13 = (f32(c) for c in TANH_NUMERATOR)
-    b0, b2, b4, b6 = (f32(c) for c in TANH_DENOMINATOR)
-
-    # PyTensor's own njit, so its fast-math flags (no 'nnan'/'ninf': NaN and inf keep
-    # their meaning); error_model='numpy', because a division that Python semantics
-    # would check for zero cannot be vectorized.
-    @numba_njit(error_model="numpy")
-    def tanh_float32(x):
-        if abs(x) < tiny:
-            return x
-        x = clamp if x > clamp else x  # (comparisons with NaN are false: NaN passes through)
-        x = -clamp if x < -clamp else x
-        x2 = x * x
-        p = ((((((a13 * x2 + a11) * x2 + a9) * x2 + a7) * x2 + a5) * x2 + a3) * x2 + a1) * x
-        q = ((b6 * x2 + b4) * x2 + b2) * x2 + b0
-        y = p / q
-        y = one if y > one else y
-        return -one if y < -one else y
-
-    def dl_tanh(x):
-        return numpy.tanh(x)
-
-    @overload(dl_tanh)
-    def _dl_tanh_for(x):
-        # The Composite's scalar graph may be typed float64 while Numba compiles it
-        # for float32 arrays, so the choice is made on Numba's type, not PyTensor's.
-        if x == types.float32:
-            return lambda x: tanh_float32(x)
-        return lambda x: numpy.tanh(x)
 
     @register_funcify_and_cache_key(Tanh)
     def _numba_tanh(op, node, **kwargs):
@@ -122,8 +189,6 @@ def _register_tanh():
 
 
 def _register_expand_dims():
-    from numba import types
-    from numba.extending import overload
     from numpy.lib.stride_tricks import as_strided
     import pytensor.link.numba.dispatch  # noqa: F401 (PyTensor's own code registered first)
     from pytensor.link.numba.dispatch import basic as numba_basic

@@ -120,6 +120,31 @@ def test_the_fused_recurrence_equals_the_scan_with_its_gradients(rng):
         LSTM(rng, x_var, mask_var, N_UNITS, activation="relu", fused=True)
 
 
+@pytest.mark.skipif(BACKEND != "pytensor", reason="the fused Op is PyTensor's; Theano runs the scan")
+@pytest.mark.parametrize("fast_tanh", ["1", "0"])
+def test_the_fused_float32_recurrence_matches_the_scan(rng, monkeypatch, fast_tanh):
+    # float32 with 19 units, so that the kernels' vectorized loops run (and their
+    # remainders); DL_FAST_TANH=0 swaps DL's sigmoid and tanh for the C library's
+    monkeypatch.setenv("DL_FAST_TANH", fast_tanh)
+    n_units, steps = 19, 7
+    x_var, mask_var = T.tensor3("x", dtype="float32"), T.matrix("mask", dtype="float32")
+    scan = LSTM(rng, x_var, mask_var, n_units, fused=False)
+    scan.b.set_value(rng.randn(4 * n_units).astype("float32"))
+    fused = LSTM(rng, x_var, mask_var, n_units, params=scan.params, fused=True)
+    x = rng.randn(3, steps, n_units).astype("float32")
+    mask = numpy.ones((3, steps), "float32")
+    mask[0, 4:], mask[1, 2] = 0, 0.5
+    readout = numpy.linspace(-1, 1, n_units).astype("float32")
+
+    def outputs_and_gradients_of(lstm):
+        cost = T.sum(mean_pool(lstm.output, mask_var) * readout) + T.sum(lstm.c ** 2)
+        return function([x_var, mask_var], [lstm.output] + T.grad(cost, lstm.params + [x_var, mask_var]),
+                        mode="CVM")(x, mask)
+
+    # (float32 sums of about 20 terms of size up to 6, added in different orders: 3e-6 apart)
+    assert_all_close(outputs_and_gradients_of(fused), outputs_and_gradients_of(scan), rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.skipif(BACKEND != "pytensor", reason="NUMBA and JAX are linkers of PyTensor")
 @pytest.mark.parametrize("mode", ["NUMBA", pytest.param("JAX", marks=pytest.mark.skipif(
     importlib.util.find_spec("jax") is None, reason="jax is not installed (pip install DL[jax])"))])

@@ -125,6 +125,68 @@ def test_DL_FAST_TANH_0_keeps_pytensors_tanh():
     assert float(exact.stdout) < 1e-7 < float(fast.stdout) < 3e-7
 
 
+# --- exp and the sigmoid (the fused LSTM's gates) -------------------------------
+
+@pytest.fixture(scope="module")
+def elementwise():
+    """Python-callable loops over DL's scalar kernels (they are compiled for use
+    inside other Numba code only)."""
+    from pytensor.link.numba.dispatch.basic import numba_njit
+    from DL import numba_kernels as kernels
+
+    def loop_over(scalar):
+        @numba_njit(error_model="numpy", final_function=True)
+        def apply(x):
+            out = numpy.empty_like(x)
+            for j in range(x.size):
+                out[j] = scalar(x[j])
+            return out
+        return apply
+
+    return {name: loop_over(getattr(kernels, name))
+            for name in ("exp_float32", "dl_sigmoid", "dl_tanh", "libm_sigmoid", "libm_tanh")}
+
+
+def test_float32_exp_within_five_ulp_over_its_range(elementwise):
+    x = numpy.concatenate([float32_grid(limit=87.0, step=61)])
+    exact = numpy.exp(x.astype(numpy.float64))
+    error = ulps(elementwise["exp_float32"](x), exact)
+    assert error.max() <= 5.0, "worst at x=%r" % x[numpy.argmax(error)]
+    assert error.mean() < 2.0
+
+
+def test_float32_sigmoid_within_four_ulp_relative(elementwise):
+    # 1.5e-7 (about one float32 ulp) where the gates live; up to 3e-7 far in the
+    # negative tail, where exp(-x) carries its own few ulp into 1 / (1 + exp(-x))
+    x = float32_grid(limit=80.0, step=61)
+    exact = 1 / (1 + numpy.exp(-x.astype(numpy.float64)))
+    relative = numpy.abs(elementwise["dl_sigmoid"](x) - exact) / exact
+    assert relative.max() < 4 * 2.0 ** -23, "worst at x=%r" % x[numpy.argmax(relative)]
+    assert relative[numpy.abs(x) < 16].max() < 2e-7
+
+
+def test_float32_exp_and_sigmoid_edges(elementwise):
+    x = numpy.array([numpy.nan, numpy.inf, -numpy.inf, 1e30, -1e30, 0.0], dtype=numpy.float32)
+    exp, sigmoid = elementwise["exp_float32"](x), elementwise["dl_sigmoid"](x)
+    assert numpy.isnan(exp[0]) and numpy.isnan(sigmoid[0])  # the non-finite guard still sees NaN
+    assert numpy.all(numpy.isfinite(exp[1:]))               # clamped to float32's range
+    assert_array_equal(sigmoid[[1, 3, 5]], [1, 1, 0.5])
+    assert 0 <= sigmoid[2] < 1e-38 and 0 <= sigmoid[4] < 1e-38  # 1 / (1 + FLT_MAX): zero or subnormal
+    assert exp[5] == 1
+
+
+def test_float64_and_the_libm_versions_keep_the_c_library(elementwise):
+    x64 = numpy.linspace(-30, 30, 10001)
+    assert_array_equal(elementwise["dl_sigmoid"](x64), 1 / (1 + numpy.exp(-x64)))
+    assert_array_equal(elementwise["dl_tanh"](x64), numpy.array([math.tanh(v) for v in x64]))
+    x32 = numpy.linspace(-30, 30, 10001, dtype=numpy.float32)  # (the C library's tanhf: within 2 ulp)
+    tanh_float32_grid = elementwise["libm_tanh"](float32_grid(step=6007))
+    assert ulps(tanh_float32_grid, numpy.tanh(float32_grid(step=6007).astype(numpy.float64))).max() <= 2
+    assert numpy.mean(tanh_float32_grid != elementwise["dl_tanh"](float32_grid(step=6007))) > 0.05
+    exact = 1 / (1 + numpy.exp(-x32.astype(numpy.float64)))
+    assert (numpy.abs(elementwise["libm_sigmoid"](x32) - exact) / exact).max() < 4e-7
+
+
 # --- ExpandDims -------------------------------------------------------------------
 
 def expand_dims_cases():

@@ -18,7 +18,7 @@ every step before the scan, so a step costs one product, h_{t-1} U.  W and U
 output over the valid steps with `DL.pooling.mean_pool(lstm.output, mask)`.
 
 On PyTensor with the tanh activation the loop over time runs as one fused Op
-(`LSTMRecurrence`: forward and backward passes in NumPy, the gates kept for the
+(`LSTMRecurrence`: forward and backward passes compiled with Numba, the gates kept for the
 backward one), about 2.5x faster than a scan; it runs on the C, Numba and JAX
 engines (JAX, like any JAX graph, needs inputs of fixed shape).  `fused=False`
 uses the scan, as other activations and legacy Theano do.
@@ -91,7 +91,7 @@ class LSTM(Layer):
     def _fused_recurrence(self, input_part):
         """h and c `(n_examples, n_timesteps, n_units)` from the fused Op (same results as the scan)."""
         dtype = numpy.promote_types(input_part.dtype, self.U.dtype).name
-        time_major = T.cast(input_part, dtype).dimshuffle(1, 0, 2)
+        time_major = T.cast(input_part, dtype).dimshuffle(1, 0, 2)  # (the kernels copy it to C order)
         if self.mask is None:
             mask = T.ones((time_major.shape[0], time_major.shape[1]), dtype=dtype)
         else:
@@ -109,92 +109,21 @@ class LSTM(Layer):
 
 
 # --- the fused recurrence (PyTensor) --------------------------------------------
-# The whole loop over time as one Op, forward and backward, in NumPy: a step is
-# one BLAS product and a few vectorized elementwise passes.  Scan runs the same
-# step with its own per-step machinery, and its backward pass recomputes every
-# gate; that made the LSTM ~3x slower than an eager framework.  The Op keeps the
-# gates of the forward pass for the backward one.  Used for the tanh activation
-# on PyTensor (C, Numba and, through the lax.scan versions at the end, JAX);
-# other activations, legacy Theano and `fused=False` use the scan.
+# The whole loop over time as one Op, forward and backward, compiled with Numba
+# (DL.numba_lstm, whose docstring has the equations): a step is one BLAS product
+# and three vectorized loops over the gates.  Scan runs the same step with its
+# own per-step machinery, and its backward pass recomputes every gate; that made
+# the LSTM ~3x slower than an eager framework.  The Op keeps the gates of the
+# forward pass for the backward one.  Used for the tanh activation on PyTensor
+# (C, Numba and, through the lax.scan versions at the end, JAX); other
+# activations, legacy Theano and `fused=False` use the scan.
 
-def _sigmoid_(a):
-    """sigmoid(a) in place: 1 / (1 + exp(-a))."""
-    numpy.negative(a, out=a)
-    with numpy.errstate(over="ignore"):
-        numpy.exp(a, out=a)
-    a += 1
-    numpy.reciprocal(a, out=a)
-    return a
-
-
-def lstm_recurrence(input_part, mask, U):
-    """h, c and the squashed gates `(n_timesteps, n_examples, ...)`, time major,
-    from x_t W + b `(n_timesteps, n_examples, 4 n)`, the mask `(n_timesteps,
-    n_examples)` and U, all of one float dtype (NumPy; tanh activation)."""
-    n_timesteps, n_examples, four_n = input_part.shape
-    n = four_n // N_GATES
-    dtype = input_part.dtype
-    U = numpy.ascontiguousarray(U)
-    H = numpy.empty((n_timesteps, n_examples, n), dtype)
-    C = numpy.empty((n_timesteps, n_examples, n), dtype)
-    G = numpy.empty((n_timesteps, n_examples, four_n), dtype)
-    h = numpy.zeros((n_examples, n), dtype)
-    c = numpy.zeros((n_examples, n), dtype)
-    for t in range(n_timesteps):
-        gates = G[t]
-        numpy.dot(h, U, out=gates)
-        gates += input_part[t]
-        _sigmoid_(gates[:, :3 * n])
-        numpy.tanh(gates[:, 3 * n:], out=gates[:, 3 * n:])
-        c_new = gates[:, n:2 * n] * c
-        c_new += gates[:, :n] * gates[:, 3 * n:]
-        h_new = numpy.tanh(c_new)
-        h_new *= gates[:, 2 * n:3 * n]
-        keep = mask[t][:, None]
-        c = C[t]
-        numpy.add(keep * c_new, (1 - keep) * (C[t - 1] if t else 0), out=c)
-        h = H[t]
-        numpy.add(keep * h_new, (1 - keep) * (H[t - 1] if t else 0), out=h)
-    return H, C, G
-
-
-def lstm_recurrence_grad(mask, U, H, C, G, dH, dC):
-    """The gradients of lstm_recurrence's h and c (dH, dC) carried back to its
-    inputs: (d input_part, d U, d mask)."""
-    n_timesteps, n_examples, four_n = G.shape
-    n = four_n // N_GATES
-    dtype = G.dtype
-    dA = numpy.empty_like(G)
-    dmask = numpy.empty((n_timesteps, n_examples), dtype)
-    dh = numpy.zeros((n_examples, n), dtype)
-    dc = numpy.zeros((n_examples, n), dtype)
-    zero = numpy.zeros((n_examples, n), dtype)
-    U_T = numpy.ascontiguousarray(U.T)
-    for t in range(n_timesteps - 1, -1, -1):
-        dh = dh + dH[t]
-        dc = dc + dC[t]
-        gates = G[t]
-        input_gate, forget_gate = gates[:, :n], gates[:, n:2 * n]
-        output_gate, candidate = gates[:, 2 * n:3 * n], gates[:, 3 * n:]
-        c_prev, h_prev = (C[t - 1], H[t - 1]) if t else (zero, zero)
-        c_new = forget_gate * c_prev + input_gate * candidate
-        tanh_c = numpy.tanh(c_new)
-        h_new = output_gate * tanh_c
-        keep = mask[t][:, None]
-        dmask[t] = numpy.sum(dh * (h_new - h_prev), axis=1) + numpy.sum(dc * (c_new - c_prev), axis=1)
-        dh_new = keep * dh
-        dc_new = keep * dc + dh_new * output_gate * (1 - tanh_c * tanh_c)
-        da = dA[t]
-        numpy.multiply(dc_new, candidate, out=da[:, :n])
-        numpy.multiply(dc_new, c_prev, out=da[:, n:2 * n])
-        numpy.multiply(dh_new, tanh_c, out=da[:, 2 * n:3 * n])
-        da[:, :3 * n] *= gates[:, :3 * n] * (1 - gates[:, :3 * n])
-        numpy.multiply(dc_new * input_gate, 1 - candidate * candidate, out=da[:, 3 * n:])
-        dc = dc_new * forget_gate + (1 - keep) * dc
-        dh = numpy.dot(da, U_T) + (1 - keep) * dh
-    H_prev = numpy.concatenate([numpy.zeros((1, n_examples, n), dtype), H[:-1]])
-    dU = numpy.dot(H_prev.reshape(-1, n).T, dA.reshape(-1, four_n))
-    return dA, dU, dmask
+def _kernels():
+    """DL.numba_lstm's (forward, backward) and the `fast` flag they take:
+    imported on first use, so that importing DL does not import Numba."""
+    from DL import numba_lstm
+    from DL.numba_kernels import fast_tanh_enabled
+    return numba_lstm.kernels() + (fast_tanh_enabled(),)
 
 
 if BACKEND == "pytensor":
@@ -207,7 +136,7 @@ if BACKEND == "pytensor":
         return TensorType(dtype, shape=(None,) * ndim)()
 
     class LSTMRecurrence(Op):
-        """(input_part, mask, U) -> (h, c, gates), time major: see lstm_recurrence."""
+        """(input_part, mask, U) -> (h, c, gates), time major: see DL.numba_lstm."""
         __props__ = ()
 
         def make_node(self, input_part, mask, U):
@@ -218,7 +147,8 @@ if BACKEND == "pytensor":
             return Apply(self, [input_part, mask, U], [_tensor(dtype, 3) for _ in range(3)])
 
         def perform(self, node, inputs, outputs):
-            for storage, value in zip(outputs, lstm_recurrence(*inputs)):
+            forward, _, fast = _kernels()
+            for storage, value in zip(outputs, forward(*inputs, fast)):
                 storage[0] = value
 
         def infer_shape(self, fgraph, node, shapes):
@@ -240,7 +170,7 @@ if BACKEND == "pytensor":
             return [dA, dmask, dU]
 
     class LSTMRecurrenceGrad(Op):
-        """(mask, U, h, c, gates, dh, dc) -> (d input_part, d U, d mask): see lstm_recurrence_grad."""
+        """(mask, U, h, c, gates, dh, dc) -> (d input_part, d U, d mask): see DL.numba_lstm."""
         __props__ = ()
 
         def make_node(self, *inputs):
@@ -251,7 +181,8 @@ if BACKEND == "pytensor":
                          [_tensor(dtype, 3), _tensor(dtype, 2), _tensor(dtype, 2)])
 
         def perform(self, node, inputs, outputs):
-            for storage, value in zip(outputs, lstm_recurrence_grad(*inputs)):
+            _, backward, fast = _kernels()
+            for storage, value in zip(outputs, backward(*inputs, fast)):
                 storage[0] = value
 
         def infer_shape(self, fgraph, node, shapes):
@@ -266,42 +197,34 @@ if BACKEND == "pytensor":
     # graph (DL.backend.on_first_compile), so importing DL imports neither.
 
     def _register_numba():
-        """The Numba engine runs both Ops' NumPy code as it is (object mode), quietly and cached."""
-        import numba
-        from pytensor.link.numba.dispatch.basic import (get_numba_type, numba_njit,
-                                                        register_funcify_and_cache_key)
-        NUMBA_CACHE_VERSION = 1
+        """The Numba engine calls the same compiled kernels, in nopython mode."""
+        from pytensor.link.numba.dispatch.basic import numba_njit, register_funcify_and_cache_key
+        from DL.numba_lstm import source_digest
 
-        def _numba_signature(node):
-            return numba.types.Tuple([get_numba_type(o.type) for o in node.outputs])
-
-        def _cache_key(op, node):
-            # Numba keys on the inputs' dtypes and ranks itself; the outputs share their dtype.
-            return "DL.%s.v%d.%s" % (type(op).__name__, NUMBA_CACHE_VERSION, node.outputs[0].dtype)
+        def _cache_key(op, node, fast):
+            # PyTensor caches the compiled graph, kernels included, under this key: it
+            # names the kernels' sources.  Numba keys on the inputs' types itself.
+            return "DL.%s.%s.fast=%s.%s" % (type(op).__name__, node.outputs[0].dtype, fast, source_digest())
 
         @register_funcify_and_cache_key(LSTMRecurrence)
         def _numba_lstm_recurrence(op, node, **kwargs):
-            signature = _numba_signature(node)
+            forward, _, fast = _kernels()
 
             @numba_njit
-            def lstm_recurrence_objmode(input_part, mask, U):
-                with numba.objmode(result=signature):
-                    result = lstm_recurrence(input_part, mask, U)
-                return result
+            def lstm_recurrence(input_part, mask, U):
+                return forward(input_part, mask, U, fast)
 
-            return lstm_recurrence_objmode, _cache_key(op, node)
+            return lstm_recurrence, _cache_key(op, node, fast)
 
         @register_funcify_and_cache_key(LSTMRecurrenceGrad)
         def _numba_lstm_recurrence_grad(op, node, **kwargs):
-            signature = _numba_signature(node)
+            _, backward, fast = _kernels()
 
             @numba_njit
-            def lstm_recurrence_grad_objmode(mask, U, H, C, G, dH, dC):
-                with numba.objmode(result=signature):
-                    result = lstm_recurrence_grad(mask, U, H, C, G, dH, dC)
-                return result
+            def lstm_recurrence_grad(mask, U, H, C, G, dH, dC):
+                return backward(mask, U, H, C, G, dH, dC, fast)
 
-            return lstm_recurrence_grad_objmode, _cache_key(op, node)
+            return lstm_recurrence_grad, _cache_key(op, node, fast)
 
     def _register_jax():
         """The JAX engine (and so GPUs): the same two passes as lax.scan loops, traced once."""

@@ -1,0 +1,60 @@
+"""DL.allocator: importing DL makes glibc keep freed training arrays for reuse,
+so that a loop allocating the same large arrays stops faulting their pages in
+afresh each time; DL_MALLOC_TUNING=0 and the user's own malloc settings win."""
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+                                reason="the settings are glibc's")
+
+# Allocate and fill four 13 MB arrays (an LSTM's gates, their gradient, ... at IMDB
+# shapes), then free them, 20 times; print whether DL tuned malloc and the page
+# faults of the last 10 rounds.
+LOOP = """
+import resource, numpy
+import DL.backend, DL.allocator
+def step():
+    arrays = [numpy.empty((100, 64, 512), dtype="float32") for _ in range(4)]
+    for array in arrays:
+        array.fill(1.0)
+    del arrays
+for _ in range(10):
+    step()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(10):
+    step()
+print(DL.allocator.tuned, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+PAGES = 4 * 100 * 64 * 512 * 4 // 4096  # 12800 pages of 4 KB a round
+
+
+def faults_per_round(**environment):
+    env = {name: value for name, value in os.environ.items()
+           if name != "GLIBC_TUNABLES" and not name.startswith("MALLOC_")}
+    env.update(environment)
+    result = subprocess.run([sys.executable, "-c", LOOP], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    tuned, faults = result.stdout.split()
+    return tuned == "True", int(faults) / 10
+
+
+def test_importing_DL_keeps_freed_arrays_for_reuse():
+    tuned, faults = faults_per_round()
+    assert tuned
+    assert faults < PAGES / 100  # the arrays' pages are reused, not faulted in again
+
+
+def test_DL_MALLOC_TUNING_0_leaves_glibcs_defaults():
+    tuned, faults = faults_per_round(DL_MALLOC_TUNING="0")
+    assert not tuned
+    assert faults > PAGES / 10  # glibc's defaults: the heap is trimmed and regrown each round
+
+
+def test_the_users_own_malloc_settings_win():
+    tuned, faults = faults_per_round(GLIBC_TUNABLES="glibc.malloc.mmap_threshold=65536")
+    assert not tuned
+    assert faults > PAGES / 10  # every array a fresh mmap, as the user asked
