@@ -159,7 +159,13 @@ def _compile(sources):
     and DL/numba_kernels.py, so that a change to the tanh or exp there compiles
     the kernels afresh too."""
 
-    @numba_njit(final_function=True, cache=True)
+    def cached(function):
+        try:
+            return numba_njit(final_function=True, cache=True)(function)
+        except RuntimeError:  # Numba found no folder it may write: compile in each process
+            return numba_njit(final_function=True)(function)
+
+    @cached
     def forward(input_part, mask, U, fast):
         """(H, C, G) from the input part, the mask and U (any layout; copied to C order)."""
         assert sources  # (in the closure: in the cache key)
@@ -167,7 +173,7 @@ def _compile(sources):
             return _forward(input_part, mask, U, True)
         return _forward(input_part, mask, U, False)
 
-    @numba_njit(final_function=True, cache=True)
+    @cached
     def backward(mask, U, H, C, G, dH, dC, fast):
         """(d input_part, dU, d mask) from the forward pass's H, C, G and the
         gradients reaching H and C."""
