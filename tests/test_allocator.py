@@ -51,10 +51,12 @@ def test_importing_DL_keeps_freed_arrays_for_reuse():
 def test_DL_MALLOC_TUNING_0_leaves_glibcs_defaults():
     tuned, faults = faults_per_round(DL_MALLOC_TUNING="0")
     assert not tuned
-    assert faults > PAGES / 10  # glibc's defaults: the heap is trimmed and regrown each round
+    # glibc's defaults: the heap is trimmed and regrown each round (about 2000 faults a
+    # round here, fewer than PAGES because NumPy asks for transparent huge pages)
+    assert faults > PAGES / 100
 
 
 def test_the_users_own_malloc_settings_win():
     tuned, faults = faults_per_round(GLIBC_TUNABLES="glibc.malloc.mmap_threshold=65536")
     assert not tuned
-    assert faults > PAGES / 10  # every array a fresh mmap, as the user asked
+    assert faults > PAGES / 100  # every array a fresh mmap, as the user asked
