@@ -21,7 +21,6 @@ alone when DL_MALLOC_TUNING=0, when the process's environment already sets
 glibc.malloc tunables or MALLOC_*_ variables, and on other C libraries.
 """
 import ctypes
-import ctypes.util
 import os
 
 MMAP_THRESHOLD = 32 << 20  # glibc's largest (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
@@ -46,7 +45,7 @@ def keep_freed_memory():
     if _user_set_malloc_options():
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL(None)  # the C library this process runs (find_library would spawn ldconfig)
         libc.gnu_get_libc_version  # glibc only: other C libraries' mallopt differ
         mallopt = libc.mallopt
     except (OSError, AttributeError):

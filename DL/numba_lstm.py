@@ -24,6 +24,7 @@ c_t (and c_t recomputed from the kept gates)::
 Shapes are time major: input part and gates (n_timesteps, n_examples, 4 n),
 h and c (n_timesteps, n_examples, n), mask (n_timesteps, n_examples).
 """
+import functools
 import hashlib
 import sys
 
@@ -185,9 +186,10 @@ def _compile(sources):
     return forward, backward
 
 
+@functools.lru_cache(maxsize=None)
 def source_digest():
     """SHA-256 of DL/numba_kernels.py and this file (the compiled code's sources),
-    for the cache keys."""
+    for the cache keys: read once per process."""
     digest = hashlib.sha256()
     for module in (numba_kernels, sys.modules[__name__]):
         with open(module.__file__, "rb") as source:
