@@ -1,6 +1,7 @@
-"""DL.allocator: importing DL makes glibc keep freed training arrays for reuse,
-so that a loop allocating the same large arrays stops faulting their pages in
-afresh each time; DL_MALLOC_TUNING=0 and the user's own malloc settings win."""
+"""DL.engine.allocator: glibc keeps freed training arrays for reuse when the user opts
+in (DL_MALLOC_TUNING=1, or keep_freed_memory()), so that a loop allocating the same
+large arrays stops faulting their pages in afresh each time.  Importing DL alone
+leaves malloc as it was; the user's own malloc settings win."""
 import os
 import platform
 import subprocess
@@ -16,7 +17,11 @@ pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ve
 # faults of the last 10 rounds.
 LOOP = """
 import resource, numpy
-import DL.backend, DL.allocator
+import sys
+import DL.backend
+from DL.engine import allocator
+if "--call" in sys.argv:
+    allocator.keep_freed_memory()
 def step():
     arrays = [numpy.empty((100, 64, 512), dtype="float32") for _ in range(4)]
     for array in arrays:
@@ -27,29 +32,36 @@ for _ in range(10):
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(10):
     step()
-print(DL.allocator.tuned, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(allocator.tuned, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 PAGES = 4 * 100 * 64 * 512 * 4 // 4096  # 12800 pages of 4 KB a round
 
 
-def faults_per_round(**environment):
+def faults_per_round(*arguments, **environment):
     env = {name: value for name, value in os.environ.items()
            if name != "GLIBC_TUNABLES" and not name.startswith("MALLOC_")}
     env.update(environment)
-    result = subprocess.run([sys.executable, "-c", LOOP], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", LOOP, *arguments], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     tuned, faults = result.stdout.split()
     return tuned == "True", int(faults) / 10
 
 
-def test_importing_DL_keeps_freed_arrays_for_reuse():
-    tuned, faults = faults_per_round()
+def test_DL_MALLOC_TUNING_1_keeps_freed_arrays_for_reuse():
+    tuned, faults = faults_per_round(DL_MALLOC_TUNING="1")
     assert tuned
     assert faults < PAGES / 100  # the arrays' pages are reused, not faulted in again
 
 
-def test_DL_MALLOC_TUNING_0_leaves_glibcs_defaults():
-    tuned, faults = faults_per_round(DL_MALLOC_TUNING="0")
+def test_keep_freed_memory_is_the_same_opt_in_from_code():
+    tuned, faults = faults_per_round("--call", DL_MALLOC_TUNING="")
+    assert tuned
+    assert faults < PAGES / 100
+
+
+@pytest.mark.parametrize("setting", ["", "0"])
+def test_importing_DL_leaves_glibcs_defaults(setting):
+    tuned, faults = faults_per_round(DL_MALLOC_TUNING=setting)
     assert not tuned
     # glibc's defaults: the heap is trimmed and regrown each round (about 2000 faults a
     # round here, fewer than PAGES because NumPy asks for transparent huge pages)
@@ -57,6 +69,7 @@ def test_DL_MALLOC_TUNING_0_leaves_glibcs_defaults():
 
 
 def test_the_users_own_malloc_settings_win():
-    tuned, faults = faults_per_round(GLIBC_TUNABLES="glibc.malloc.mmap_threshold=65536")
+    tuned, faults = faults_per_round("--call", DL_MALLOC_TUNING="1",
+                                     GLIBC_TUNABLES="glibc.malloc.mmap_threshold=65536")
     assert not tuned
     assert faults > PAGES / 100  # every array a fresh mmap, as the user asked

@@ -1,5 +1,6 @@
-"""DL.numba_kernels: the float32 tanh and ExpandDims DL gives PyTensor's Numba engine,
-and their registration when that engine first compiles (DL.backend.on_first_compile)."""
+"""DL.engine.numba_kernels: the float32 tanh and ExpandDims DL gives its own graphs in
+PyTensor's Numba engine, and their registration when DL first compiles in a Numba mode
+(tests/test_isolation.py checks that other graphs keep PyTensor's code)."""
 import math
 import os
 import subprocess
@@ -34,7 +35,7 @@ def ulps(values, exact):
 def reference_rational_tanh(x):
     """The kernel's formula in NumPy: its float32 constants, float64 arithmetic
     (so that only the kernel's own arithmetic rounds)."""
-    from DL import numba_kernels as kernels
+    from DL.engine import numba_kernels as kernels
     as_float32 = lambda c: float(numpy.float32(c))  # noqa: E731
     numerator = [as_float32(a) for a in kernels.TANH_NUMERATOR]
     denominator = [as_float32(b) for b in kernels.TANH_DENOMINATOR]
@@ -132,7 +133,7 @@ def elementwise():
     """Python-callable loops over DL's scalar kernels (they are compiled for use
     inside other Numba code only)."""
     from pytensor.link.numba.dispatch.basic import numba_njit
-    from DL import numba_kernels as kernels
+    from DL.engine import numba_kernels as kernels
 
     def loop_over(scalar):
         @numba_njit(error_model="numpy", final_function=True)
@@ -269,7 +270,7 @@ def test_importing_DL_imports_neither_numba_nor_jax():
 
 
 def test_kernels_are_registered_by_the_first_numba_compile():
-    result = run_python("from DL import numba_kernels\n"
+    result = run_python("from DL.engine import numba_kernels\n"
                         "from DL.backend import T, function\n"
                         "before = numba_kernels._registered\n"
                         "x = T.vector('x')\n"
@@ -277,9 +278,3 @@ def test_kernels_are_registered_by_the_first_numba_compile():
                         "print(before, numba_kernels._registered)")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["False", "True"]
-
-
-def test_on_first_compile_rejects_an_unknown_engine():
-    from DL.backend import on_first_compile
-    with pytest.raises(ValueError, match="numba' or 'jax'"):
-        on_first_compile("cuda", lambda: None)

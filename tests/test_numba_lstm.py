@@ -1,4 +1,4 @@
-"""DL.numba_lstm, the fused LSTM recurrence's kernels, below the Op (tests/test_lstm.py
+"""DL.engine.numba_lstm, the fused LSTM recurrence's kernels, below the Op (tests/test_lstm.py
 checks the Op against the scan): edge shapes, the libm switch, and compiling
 without a cache folder."""
 import os
@@ -22,7 +22,7 @@ def inputs(rng, n_timesteps, n_examples, n, dtype):
 
 
 def test_one_step_gives_the_lstm_equations_and_no_gradient_for_U(rng):
-    from DL import numba_lstm
+    from DL.engine import numba_lstm
     forward, backward = numba_lstm.kernels()
     input_part, mask, U = inputs(rng, 1, 2, 3, "float64")
     H, C, G = forward(input_part, mask, U, True)
@@ -36,7 +36,7 @@ def test_one_step_gives_the_lstm_equations_and_no_gradient_for_U(rng):
 
 
 def test_fast_false_uses_the_c_librarys_functions(rng):
-    from DL import numba_lstm
+    from DL.engine import numba_lstm
     forward, _ = numba_lstm.kernels()
     input_part, mask, U = inputs(rng, 4, 3, 8, "float32")
     fast, libm = forward(input_part, mask, U, True), forward(input_part, mask, U, False)
@@ -49,7 +49,7 @@ def test_the_kernels_compile_without_a_folder_to_cache_in():
     # a read-only install with no writable home: Numba has nowhere to cache
     code = ("import numpy, numba.core.caching as caching\n"
             "caching.CacheImpl._locator_classes = []\n"
-            "from DL import numba_lstm\n"
+            "from DL.engine import numba_lstm\n"
             "forward, backward = numba_lstm.kernels()\n"
             "H, C, G = forward(numpy.ones((2, 1, 4)), numpy.ones((2, 1)), numpy.eye(1, 4), True)\n"
             "print(H.shape)")

@@ -9,16 +9,20 @@ but a loop like this keeps tripping them: the memory goes back to the system
 and comes back every step, and every page of it is faulted in and zeroed
 again.  That was 25-30% of DL's LSTM step (benchmarks/README.md).
 
-So, on Linux with glibc, importing DL sets
+So, on Linux with glibc, `keep_freed_memory()` sets
 
     M_MMAP_THRESHOLD = 32 MB     arrays up to 32 MB come from the heap
     M_TRIM_THRESHOLD = 512 MB    up to 512 MB of freed heap is kept for reuse
 
 for the process (as the GLIBC_TUNABLES glibc.malloc.mmap_threshold and
 glibc.malloc.trim_threshold would).  The cost: up to 512 MB of freed memory
-stays with the process instead of going back to the system.  DL leaves malloc
-alone when DL_MALLOC_TUNING=0, when the process's environment already sets
-glibc.malloc tunables or MALLOC_*_ variables, and on other C libraries.
+stays with the process instead of going back to the system.
+
+It is a process-wide setting, so it is an explicit opt-in: importing DL never
+calls it.  Call it at the top of a training script, or set DL_MALLOC_TUNING=1 in
+the environment (then importing DL calls it; DL's benchmarks and `make` targets
+do this).  It does nothing when the environment already sets glibc.malloc
+tunables or MALLOC_*_ variables, with DL_MALLOC_TUNING=0, and on other C libraries.
 """
 import ctypes
 import os
@@ -35,12 +39,25 @@ def _user_set_malloc_options():
             or any(name.startswith("MALLOC_") and name.endswith("_") for name in os.environ))
 
 
+def _setting():
+    return os.environ.get("DL_MALLOC_TUNING", "").strip().lower()
+
+
+def opted_in():
+    """True when the environment asks for the tuning at import (DL_MALLOC_TUNING=1)."""
+    return _setting() in ("1", "true", "yes", "on")
+
+
+def opted_out():
+    return _setting() in ("0", "false", "no", "off")
+
+
 def keep_freed_memory():
     """Set the two thresholds (once; see the module's docstring).  True when set."""
     global tuned
     if tuned:
         return True
-    if os.environ.get("DL_MALLOC_TUNING", "1").strip().lower() in ("0", "false", "no", "off"):
+    if opted_out():
         return False
     if _user_set_malloc_options():
         return False

@@ -31,8 +31,12 @@ its defaults costing as much as the matrix products or more:
    C (or F) array is Numba's own ``x.T``, typed F (or C), which BLAS reads in
    place.
 
-``register()`` installs them; ``DL.backend`` calls it the first time the Numba
-engine compiles a graph, so importing DL does not import Numba.
+They apply to DL's graphs only.  PyTensor's own ``Tanh`` and ``DimShuffle`` keep
+PyTensor's code everywhere; DL's graphs get two subclasses of them, ``FastTanh``
+and ``ContiguousDimShuffle``, substituted by rewrites of the mode DL compiles
+with (``DL.engine.mode``), and ``register()`` gives Numba code to those two
+classes only.  The mode is built, and this module imported (with Numba), the
+first time DL compiles a function, so importing DL does not import Numba.
 
 The scalar functions live here for DL's own Numba code too: ``dl_tanh`` and
 ``dl_sigmoid`` (``exp_float32``, Cephes' expf in arithmetic Numba vectorizes:
@@ -49,6 +53,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 from pytensor.link.numba.dispatch.basic import numba_njit
+from pytensor.scalar.basic import Tanh, upgrade_to_float
+from pytensor.tensor.elemwise import DimShuffle
 
 # Bump when the code below changes: PyTensor caches compiled functions on disk
 # under these keys, and would otherwise keep running the old code.
@@ -160,34 +166,54 @@ def libm_sigmoid(x):
     return 1 / (1 + numpy.exp(-x))
 
 
-_registered = False
-
-
 def fast_tanh_enabled():
     return os.environ.get("DL_FAST_TANH", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def _key(*parts):
-    return hashlib.sha256(repr(("DL.numba_kernels", CACHE_VERSION) + parts).encode()).hexdigest()
+    return hashlib.sha256(repr(("DL.engine.numba_kernels", CACHE_VERSION) + parts).encode()).hexdigest()
+
+
+# --- DL's own Ops: PyTensor's, with DL's Numba code --------------------------------
+# PyTensor's own Tanh and DimShuffle keep PyTensor's code, for every graph in the
+# process.  DL's graphs get these subclasses instead, substituted by rewrites in the
+# mode DL compiles with (DL.engine.mode): the same maths, C code and gradients, and
+# Numba code registered for the subclasses only.
+
+class FastTanh(Tanh):
+    """tanh, computed in Numba by `dl_tanh` (Eigen's rational for float32)."""
+
+
+class ContiguousDimShuffle(DimShuffle):
+    """DimShuffle whose Numba code keeps contiguous layouts (ExpandDims as a reshape,
+    matrix transposes as Numba's own `.T`): see the module's docstring, items 2 and 3."""
+
+    @classmethod
+    def get_path(cls, f):
+        # DimShuffle's C code lives beside PyTensor's class, not beside this one
+        return DimShuffle.get_path(f)
+
+
+fast_tanh = FastTanh(upgrade_to_float, name="fast_tanh")
+
+_registered = False
 
 
 def register():
-    """Register DL's Numba code for tanh, ExpandDims and matrix transposes with PyTensor (once)."""
+    """Give PyTensor's Numba engine the code of DL's Ops (once; imports Numba)."""
     global _registered
     if _registered:
         return
     _registered = True
-    if fast_tanh_enabled():
-        _register_tanh()
-    _register_expand_dims()
+    _register_tanh()
+    _register_dimshuffle()
 
 
 def _register_tanh():
     from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
-    from pytensor.scalar.basic import Tanh
 
-    @register_funcify_and_cache_key(Tanh)
-    def _numba_tanh(op, node, **kwargs):
+    @register_funcify_and_cache_key(FastTanh)
+    def _numba_fast_tanh(op, node, **kwargs):
         @numba_njit
         def tanh(x):
             return dl_tanh(x)
@@ -195,11 +221,10 @@ def _register_tanh():
         return tanh, _key("tanh")
 
 
-def _register_expand_dims():
+def _register_dimshuffle():
     from numpy.lib.stride_tricks import as_strided
     import pytensor.link.numba.dispatch  # noqa: F401 (PyTensor's own code registered first)
     from pytensor.link.numba.dispatch import basic as numba_basic
-    from pytensor.tensor.elemwise import DimShuffle
 
     pytensor_dimshuffle = numba_basic.numba_funcify_and_cache_key.dispatch(DimShuffle)
 
@@ -221,7 +246,7 @@ def _register_expand_dims():
             return lambda x: x.T  # a view, typed 'F' (or 'C'): BLAS reads it as it is
         return lambda x: as_strided(x, shape=x.shape[::-1], strides=x.strides[::-1])
 
-    @numba_basic.register_funcify_and_cache_key(DimShuffle)
+    @numba_basic.register_funcify_and_cache_key(ContiguousDimShuffle)
     def _numba_dimshuffle(op, node, **kwargs):
         if op.input_ndim == 2 and tuple(op._new_order) == (1, 0):
             @numba_basic.numba_njit

@@ -1,10 +1,10 @@
-"""The fused LSTM recurrence (`DL.models.LSTM.LSTMRecurrence`) compiled with Numba.
+"""The fused LSTM recurrence (`DL.engine.lstm_op.LSTMRecurrence`) compiled with Numba.
 
 The loop over time cannot be batched: step t needs h_{t-1}.  Each step is one
 matrix product (h_{t-1} U, by BLAS) and elementwise work on the four gates,
 which NumPy did in about 25 passes over small arrays.  Here the elementwise
 work of an example's row is three loops Numba vectorizes, with DL's float32
-sigmoid and tanh (`DL.numba_kernels`; the C library's in float64, and with
+sigmoid and tanh (`DL.engine.numba_kernels`; the C library's in float64, and with
 DL_FAST_TANH=0).  Forward, per step and example row (n = n_units)::
 
     a = x_t W + b + h_{t-1} U           (4 n): the input part comes in precomputed
@@ -34,8 +34,8 @@ from numba.core.errors import TypingError
 from numba.extending import overload
 from pytensor.link.numba.dispatch.basic import numba_njit
 
-from DL import numba_kernels
-from DL.numba_kernels import dl_sigmoid, dl_tanh, libm_sigmoid, libm_tanh
+from DL.engine import numba_kernels
+from DL.engine.numba_kernels import dl_sigmoid, dl_tanh, libm_sigmoid, libm_tanh
 
 
 def _sigmoid(x, fast):
@@ -50,7 +50,7 @@ def _tanh(x, fast):
 
 def _chosen_by_literal(fast, fast_version, libm_version):
     if not isinstance(fast, types.BooleanLiteral):
-        raise TypingError("DL.numba_lstm: `fast` must be a constant, True or False")
+        raise TypingError("DL.engine.numba_lstm: `fast` must be a constant, True or False")
     return fast_version if fast.literal_value else libm_version
 
 
@@ -157,7 +157,7 @@ def _compile(sources):
     """forward and backward, cached by Numba on disk (in __pycache__ beside this
     file, or Numba's user cache).  Numba's cache key holds the cached function's
     code and the values in its closure: here `sources`, the digest of this file
-    and DL/numba_kernels.py, so that a change to the tanh or exp there compiles
+    and DL/engine/numba_kernels.py, so that a change to the tanh or exp there compiles
     the kernels afresh too."""
 
     def cached(function):
@@ -188,7 +188,7 @@ def _compile(sources):
 
 @functools.lru_cache(maxsize=None)
 def source_digest():
-    """SHA-256 of DL/numba_kernels.py and this file (the compiled code's sources),
+    """SHA-256 of DL/engine/numba_kernels.py and this file (the compiled code's sources),
     for the cache keys: read once per process."""
     digest = hashlib.sha256()
     for module in (numba_kernels, sys.modules[__name__]):
@@ -202,7 +202,7 @@ _compiled = []
 
 def kernels():
     """(forward, backward), compiled on first use; their last argument `fast`
-    is `DL.numba_kernels.fast_tanh_enabled()`: DL's float32 sigmoid and tanh
+    is `DL.engine.numba_kernels.fast_tanh_enabled()`: DL's float32 sigmoid and tanh
     when True, the C library's when False (DL_FAST_TANH=0)."""
     if not _compiled:
         _compiled.extend(_compile(source_digest()))

@@ -1,0 +1,13 @@
+"""DL's engine internals, apart from the modules users import.
+
+    backend.py        engine selection (PyTensor or legacy Theano); DL.backend re-exports it
+    mode.py           the mode DL compiles with: the user's, plus rewrites to DL's own Ops
+    numba_kernels.py  DL's Ops for PyTensor's Numba engine (tanh, dimension shuffles)
+                      and the scalar functions of DL's Numba code
+    lstm_op.py        the fused LSTM recurrence as one Op, with its Numba and JAX code
+    numba_lstm.py     that Op's Numba kernels
+    allocator.py      glibc malloc settings for training loops: an explicit opt-in
+
+Nothing here changes anything outside DL's own graphs unless asked: see
+DL.md, section 6.
+"""

@@ -1,0 +1,328 @@
+"""The engine, chosen in one place (users import it as ``DL.backend``).
+
+Every other module writes ``from DL.backend import theano, T`` and reads like
+Theano.  The default engine is PyTensor, the maintained continuation of
+Theano; legacy Theano 1.0.5 is chosen with ``DL_BACKEND=theano``.  Whatever
+differs between the two stays in this file.
+
+Exports: ``theano`` (the engine module), ``T`` (its tensor module, with a
+``T.nnet`` namespace on both engines), ``shared``, ``function``, ``scan``,
+``grad``, ``clone``, ``RandomStreams``, ``floatX``, ``BACKEND`` and the small
+helpers ``logits_of_softmax`` / ``logits_of_sigmoid`` that the stable losses use.
+"""
+import os
+import sys
+import types
+import weakref
+
+import numpy
+
+BACKEND = os.environ.get("DL_BACKEND", "pytensor").strip().lower()
+_ENGINES = ("pytensor", "theano")
+if BACKEND not in _ENGINES:
+    raise ImportError(
+        "DL_BACKEND=%r is not an engine DL knows; use one of %s" % (BACKEND, ", ".join(_ENGINES)))
+
+
+def _user_chose_floatX(flags_variable, rc_file):
+    """True when the user's own engine flags or rc file set floatX."""
+    if "floatx" in os.environ.get(flags_variable, "").lower():
+        return True
+    rc_path = os.path.expanduser(rc_file)
+    try:
+        with open(rc_path) as rc:
+            return "floatx" in rc.read().lower()
+    except OSError:
+        return False
+
+
+if BACKEND == "pytensor":
+    import pytensor as theano
+    import pytensor.tensor as _tensor
+    from pytensor.graph.replace import clone_replace as _clone_replace
+    from pytensor.tensor.special import Softmax as _SoftmaxOp
+
+    if not _user_chose_floatX("PYTENSOR_FLAGS", "~/.pytensorrc"):
+        theano.config.floatX = "float32"
+
+    # `T.nnet` as legacy scripts spell it.
+    _nnet = types.SimpleNamespace(
+        sigmoid=_tensor.sigmoid,
+        softplus=_tensor.softplus,
+        relu=lambda x: _tensor.maximum(x, 0),
+        softmax=lambda x: _tensor.special.softmax(x, axis=-1),
+        log_softmax=lambda x: _tensor.special.log_softmax(x, axis=-1),
+    )
+
+    class _TensorModule(types.ModuleType):
+        """pytensor.tensor, plus the `nnet` namespace Theano code expects."""
+
+        def __getattr__(self, name):
+            if name == "nnet":
+                return _nnet
+            return getattr(_tensor, name)
+
+    T = _TensorModule("T", _tensor.__doc__)
+
+    def softmax(x):
+        return _tensor.special.softmax(x, axis=-1)
+
+    def log_softmax(x):
+        return _tensor.special.log_softmax(x, axis=-1)
+
+    def _is_softmax(var):
+        return var.owner is not None and isinstance(var.owner.op, _SoftmaxOp)
+
+    def _is_sigmoid(var):
+        owner = var.owner
+        return (owner is not None and hasattr(owner.op, "scalar_op")
+                and type(owner.op.scalar_op).__name__.lower() == "sigmoid")
+
+    def clone(output, replace=None):
+        return _clone_replace(output, replace=replace)
+
+else:  # legacy Theano 1.0.5
+    os.environ.setdefault("THEANO_FLAGS", "blas.ldflags=")
+    if "blas.ldflags" not in os.environ["THEANO_FLAGS"]:
+        os.environ["THEANO_FLAGS"] += ",blas.ldflags="
+    import theano
+    import theano.tensor as T
+    from theano.tensor.nnet import Softmax as _SoftmaxOp
+    from theano.tensor.nnet.sigm import ScalarSigmoid as _ScalarSigmoid
+
+    # Theano 1.0.5 ships its scan loop as Cython-generated C for Python <= 3.10,
+    # which fails to compile on 3.11+; with its import failing, scan runs its loop
+    # in Python (theano.scan_module.scan_op falls back on ImportError).
+    if sys.version_info >= (3, 11):
+        sys.modules.setdefault("theano.scan_module.scan_perform_ext", None)
+
+    # DL's modules use PyTensor's spellings; legacy Theano keeps these two in T.nnet.
+    for _name in ("sigmoid", "softplus"):
+        if not hasattr(T, _name):
+            setattr(T, _name, getattr(T.nnet, _name))
+
+    if not _user_chose_floatX("THEANO_FLAGS", "~/.theanorc"):
+        theano.config.floatX = "float32"
+
+    def softmax(x):
+        # Theano's softmax works on rows; fold leading axes for 3-D input.
+        if x.ndim == 2:
+            return T.nnet.softmax(x)
+        flat = T.nnet.softmax(x.reshape((-1, x.shape[-1])))
+        output = flat.reshape(x.shape)
+        output.tag.softmax_logits = x  # so that losses find the logits (logits_of_softmax)
+        return output
+
+    def log_softmax(x):
+        shifted = x - x.max(axis=-1, keepdims=True)
+        return shifted - T.log(T.exp(shifted).sum(axis=-1, keepdims=True))
+
+    def _is_softmax(var):
+        if var.owner is None:
+            return False
+        if isinstance(var.owner.op, _SoftmaxOp):
+            return True
+        # a 3-D softmax is reshape(softmax(reshape(x)))
+        return False
+
+    def _is_sigmoid(var):
+        owner = var.owner
+        return (owner is not None and hasattr(owner.op, "scalar_op")
+                and isinstance(owner.op.scalar_op, _ScalarSigmoid))
+
+    def clone(output, replace=None):
+        return theano.clone(output, replace=replace)
+
+shared = theano.shared
+
+
+def function(inputs, outputs=None, mode=None, **kwargs):
+    """theano.function, compiled with DL's rewrites on PyTensor's Numba engine.
+
+    The same arguments and result as the engine's `function`; in a Numba mode
+    the graph gets DL's own Ops for tanh and dimension shuffles (DL.engine.mode),
+    and nothing outside this function's graph changes."""
+    if BACKEND == "pytensor":
+        from DL.engine.mode import dl_mode
+        mode = dl_mode(mode)
+        if "DL.engine.lstm_op" in sys.modules and static_shapes(mode):
+            sys.modules["DL.engine.lstm_op"].register("jax")
+    return theano.function(inputs, outputs, mode=mode, **kwargs)
+
+if BACKEND == "pytensor":
+    import warnings as _warnings
+
+    def scan(*args, **kwargs):
+        """theano.scan with Theano's return value, (outputs, updates).
+
+        PyTensor 3 warns on every call that it will return only the outputs;
+        DL keeps the Theano signature, so that warning is silenced here."""
+        kwargs.setdefault("return_updates", True)
+        with _warnings.catch_warnings():
+            _warnings.filterwarnings("ignore", message="Scan return signature", category=DeprecationWarning)
+            return theano.scan(*args, **kwargs)
+else:
+    scan = theano.scan
+grad = theano.grad
+config = theano.config
+floatX = theano.config.floatX
+
+
+def static_shapes(mode=None):
+    """True when functions compiled in `mode` need every array's shape fixed when
+    they are traced (JAX): there a minibatch cut from shared data by a symbolic
+    index cannot compile, so it is cut on the host and passed in instead."""
+    if BACKEND != "pytensor":
+        return False
+    from pytensor.compile.mode import get_mode
+    linker = get_mode(theano.config.mode if mode is None else mode).linker
+    return type(linker).__name__ == "JAXLinker"
+
+
+def check_and_raise(value, condition, message, exception=ValueError):
+    """`value`, guarded by a run-time check: calling the compiled function
+    raises `exception(message)` when the symbolic bool `condition` is false.
+
+    For what only the data can tell (a mask whose shape does not fit its
+    sequences, an id outside an embedding table), so that scan does not
+    silently truncate and indexing does not wrap around.  On legacy Theano
+    the check is an `Assert` that raises `exception` rather than AssertionError."""
+    if BACKEND == "pytensor":
+        from pytensor.raise_op import CheckAndRaise
+        return CheckAndRaise(exception, message)(value, condition)
+    return _TheanoCheck(message, exception)(value, condition)
+
+
+if BACKEND == "theano":
+    from theano.gof.utils import MethodNotDefined as _MethodNotDefined
+    from theano.tensor.opt import Assert as _Assert
+
+    class _TheanoCheck(_Assert):
+        """Theano's Assert, raising the given exception (Python code only: a
+        check costs microseconds beside the products it guards)."""
+        __props__ = ("msg", "exception")
+
+        def __init__(self, msg, exception):
+            super(_TheanoCheck, self).__init__(msg)
+            self.exception = exception
+
+        def perform(self, node, inputs, out_):
+            out_[0][0] = inputs[0]
+            if not all(numpy.all(condition) for condition in inputs[1:]):
+                raise self.exception(self.msg)
+
+        def c_code(self, *args, **kwargs):
+            raise _MethodNotDefined()
+
+
+def logits_of_softmax(output):
+    """The pre-activation `a` when `output` is softmax(a), else None."""
+    folded = getattr(output.tag, "softmax_logits", None)  # legacy Theano's softmax over 3-D
+    if folded is not None:
+        return folded
+    return output.owner.inputs[0] if _is_softmax(output) else None
+
+
+def logits_of_sigmoid(output):
+    """The pre-activation `a` when `output` is sigmoid(a), else None."""
+    return output.owner.inputs[0] if _is_sigmoid(output) else None
+
+
+def cast_floatX(value):
+    """A NumPy array (or scalar) in the engine's float type."""
+    return numpy.asarray(value, dtype=theano.config.floatX)
+
+
+# Every draw's (shared generator -> next state), so that a compiled training
+# function can be given the updates of draws the user forgot to pass.
+_RANDOM_UPDATES = weakref.WeakKeyDictionary()
+
+
+def graph_inputs(outputs):
+    """The root variables (inputs, shared variables, constants) of `outputs`."""
+    if BACKEND == "pytensor":
+        try:
+            from pytensor.graph.traversal import graph_inputs as _inputs
+        except ImportError:
+            from pytensor.graph.basic import graph_inputs as _inputs
+    else:
+        from theano.gof.graph import inputs as _inputs
+    return list(_inputs(list(outputs)))
+
+
+def random_updates(outputs, existing=()):
+    """Updates for the random generators `outputs` draw from, not already in `existing`."""
+    updated = set(id(variable) for variable, _ in existing)
+    found = []
+    for variable in graph_inputs(outputs):
+        if id(variable) not in updated and variable in _RANDOM_UPDATES:
+            found.append((variable, _RANDOM_UPDATES[variable]))
+            updated.add(id(variable))
+    return found
+
+
+class RandomStreams(object):
+    """Theano's old RandomStreams interface, on either engine.
+
+    Each draw gets its own shared generator, seeded from this stream's seed,
+    and records the generator's update.  A compiled function that draws must
+    include those updates: ``srng.updates()`` (or a model's ``.updates``).
+
+    >>> srng = RandomStreams(seed=1)
+    >>> mask = srng.binomial(size=(3,), p=0.5)
+    >>> f = function([], mask, updates=srng.updates())
+    """
+
+    def __init__(self, seed=None):
+        self._seeder = numpy.random.RandomState(seed)
+        self._updates = []
+        self.state_updates = self._updates  # Theano's name for the same list
+
+    def _next_seed(self):
+        return int(self._seeder.randint(2 ** 30))
+
+    def updates(self):
+        """The (shared generator, next state) pairs of every draw so far."""
+        return list(self._updates)
+
+    if BACKEND == "pytensor":
+        def _draw(self, distribution, *args, **kwargs):
+            rng = theano.tensor.random.shared_rng(seed=self._next_seed())
+            next_rng, sample = getattr(rng, distribution)(*args, **kwargs)
+            self._updates.append((rng, next_rng))
+            _RANDOM_UPDATES[rng] = next_rng
+            return sample
+    else:
+        def _draw(self, distribution, *args, **kwargs):
+            from theano.tensor.shared_randomstreams import RandomStreams as _Legacy
+            legacy = _Legacy(seed=self._next_seed())
+            sample = getattr(legacy, distribution)(*args, **kwargs)
+            for generator, _ in legacy.state_updates:
+                # Theano would advance the generator in every function that uses it; here, as on
+                # PyTensor, only a function given the updates does (optimize adds them), so a
+                # gradient check or a prediction sees the same draw at every call.
+                del generator.default_update
+            self._updates.extend(legacy.state_updates)
+            _RANDOM_UPDATES.update(dict(legacy.state_updates))
+            return sample
+
+    def binomial(self, size, n=1, p=0.5, dtype=None):
+        sample = self._draw("binomial", n, p, size=size) if BACKEND == "pytensor" \
+            else self._draw("binomial", size=size, n=n, p=p)
+        return T.cast(sample, dtype or floatX)
+
+    def uniform(self, size, low=0.0, high=1.0, dtype=None):
+        sample = self._draw("uniform", low, high, size=size) if BACKEND == "pytensor" \
+            else self._draw("uniform", size=size, low=low, high=high)
+        return T.cast(sample, dtype or floatX)
+
+    def normal(self, size, avg=0.0, std=1.0, dtype=None):
+        sample = self._draw("normal", avg, std, size=size) if BACKEND == "pytensor" \
+            else self._draw("normal", size=size, avg=avg, std=std)
+        return T.cast(sample, dtype or floatX)
+
+
+__all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
+           "config", "floatX", "RandomStreams", "softmax", "log_softmax",
+           "logits_of_softmax", "logits_of_sigmoid", "cast_floatX",
+           "graph_inputs", "random_updates", "static_shapes", "check_and_raise"]

@@ -1,0 +1,74 @@
+"""The mode DL compiles its functions with: the user's mode, plus DL's rewrites.
+
+DL's faster Numba code (`DL.engine.numba_kernels`) belongs to two Op classes of
+DL's own, subclasses of PyTensor's `Tanh` and `DimShuffle`.  `dl_mode(mode)`
+returns a copy of `mode` whose rewrites swap PyTensor's Ops for DL's in the graph
+being compiled:
+
+    position 48.5  Elemwise(tanh)   -> Elemwise(fast_tanh)         before elemwise fusion (49),
+                                                                    so fused loops hold it
+    position 99    DimShuffle(...)  -> ContiguousDimShuffle(...)    after every other rewrite
+
+Nothing else changes: PyTensor's classes, its dispatch and its predefined modes
+are left as they are, so a graph compiled by other code in the process (PyMC, a
+user's own `pytensor.function`) runs PyTensor's code, bit for bit.  The swap is
+made for Numba modes only (DL's code is Numba code); other modes pass through.
+`DL.backend.function` compiles with `dl_mode`, and so does `optimize`.
+"""
+from pytensor.compile.mode import Mode, get_mode
+from pytensor.graph.rewriting.basic import in2out, node_rewriter
+from pytensor.link.numba.linker import NumbaLinker
+from pytensor.scalar.basic import Tanh
+from pytensor.tensor.elemwise import DimShuffle, Elemwise
+
+TANH_POSITION = 48.5       # after add_mul_fusion (48), before elemwise fusion (49)
+DIMSHUFFLE_POSITION = 99   # before the last merge (100)
+
+_modes = {}  # predefined mode name -> its DL version
+
+
+@node_rewriter([Elemwise])
+def use_fast_tanh(fgraph, node):
+    """Elemwise(tanh) -> Elemwise(DL's fast_tanh): same values in C, DL's code in Numba."""
+    if type(node.op.scalar_op) is not Tanh:
+        return None
+    from DL.engine.numba_kernels import fast_tanh
+    return [Elemwise(fast_tanh)(*node.inputs)]
+
+
+@node_rewriter([DimShuffle])
+def use_contiguous_dimshuffle(fgraph, node):
+    """DimShuffle -> DL's ContiguousDimShuffle (keeps C/F layouts in Numba)."""
+    if type(node.op) is not DimShuffle:
+        return None
+    from DL.engine.numba_kernels import ContiguousDimShuffle
+    op = ContiguousDimShuffle(input_ndim=node.op.input_ndim, new_order=node.op.new_order)
+    return [op(node.inputs[0])]
+
+
+def _with_dl_rewrites(base):
+    from DL.engine import numba_kernels
+    numba_kernels.register()
+    rewrites = [(in2out(use_contiguous_dimshuffle, name="dl_contiguous_dimshuffle"), DIMSHUFFLE_POSITION)]
+    if numba_kernels.fast_tanh_enabled():
+        rewrites.append((in2out(use_fast_tanh, name="dl_fast_tanh"), TANH_POSITION))
+    return base.register(*rewrites)
+
+
+def dl_mode(mode=None):
+    """`mode` (a name, a Mode or None for the configured default) with DL's rewrites
+    when it compiles with Numba; any other mode is returned as it is."""
+    base = get_mode(mode)
+    if not isinstance(base, Mode) or not isinstance(base.linker, NumbaLinker):
+        return mode
+    if isinstance(mode, Mode):  # the user's own Mode object: a fresh copy, not cached
+        return _with_dl_rewrites(base)
+    key = (mode, _fast_tanh_setting())
+    if key not in _modes:
+        _modes[key] = _with_dl_rewrites(base)
+    return _modes[key]
+
+
+def _fast_tanh_setting():
+    from DL.engine.numba_kernels import fast_tanh_enabled
+    return fast_tanh_enabled()

@@ -1,0 +1,182 @@
+"""Importing DL, building models and compiling and running DL's functions change
+nothing for other code in the process: pure-PyTensor graphs give the same bits in
+every mode DL supports, before DL is imported and after it has trained a model,
+and PyTensor's classes, dispatch tables and predefined modes are untouched.
+
+Each check runs in a fresh process, so that the "before" really is before DL."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from DL.backend import BACKEND
+
+pytestmark = pytest.mark.skipif(BACKEND != "pytensor",
+                                reason="legacy Theano has no dispatch or linker that DL could touch")
+
+# Pure PyTensor: tanh, sigmoid, a transpose, broadcast adds, a product, exp; float32
+# and float64; each compiled in a mode DL supports.  Their results are digested.
+PROGRAM = r"""
+import hashlib, json, sys
+import numpy
+import pytensor, pytensor.tensor as pt
+from pytensor.compile.mode import get_mode, predefined_modes
+from pytensor.link.numba.linker import NumbaLinker
+from pytensor.link.jax.linker import JAXLinker
+
+MODES = %(modes)r
+DL_MODES = %(dl_modes)r
+
+def digests():
+    out = {}
+    for dtype in ("float32", "float64"):
+        x = pt.vector("x", dtype=dtype)
+        m = pt.matrix("m", dtype=dtype)
+        b = pt.vector("b", dtype=dtype)
+        graphs = {
+            "tanh": pt.tanh(x) + pt.tanh(0.5 * x),
+            "sigmoid": pt.sigmoid(x) * pt.exp(-0.01 * x * x),
+            "transpose_dot": pt.dot(m.T, m) + b.dimshuffle("x", 0),
+            "broadcast": pt.tanh(m + b) * m.T.sum(axis=1).dimshuffle(0, "x"),
+        }
+        rng = numpy.random.default_rng(0)
+        xv = numpy.linspace(-10, 10, 200001).astype(dtype)
+        mv = rng.normal(0, 2, (57, 57)).astype(dtype)
+        bv = rng.normal(0, 1, 57).astype(dtype)
+        for mode in MODES:
+            for name, graph in graphs.items():
+                inputs = [v for v in (x, m, b) if v in pytensor.graph.traversal.graph_inputs([graph])]
+                f = pytensor.function(inputs, graph, mode=mode)
+                values = {x: xv, m: mv, b: bv}
+                result = numpy.asarray(f(*[values[v] for v in inputs]))
+                out["%%s/%%s/%%s" %% (mode, dtype, name)] = hashlib.sha256(result.tobytes()).hexdigest()
+    return out
+
+
+def engine_state():
+    from pytensor.link.numba.dispatch import basic as numba_basic
+    import pytensor.link.numba.dispatch  # noqa: F401
+    from pytensor.scalar.basic import Tanh
+    from pytensor.tensor.elemwise import DimShuffle, Elemwise
+    from pytensor.link.jax.dispatch import jax_funcify
+    return {
+        "fgraph_convert": repr(NumbaLinker.fgraph_convert),
+        "jax_fgraph_convert": repr(JAXLinker.fgraph_convert),
+        "numba_dispatch": [repr(dispatcher.dispatch(op_class))
+                           for dispatcher in (numba_basic.numba_funcify_and_cache_key,
+                                              numba_basic.numba_funcify_default_op_cache_key,
+                                              numba_basic.numba_funcify)
+                           for op_class in (Tanh, DimShuffle, Elemwise)],
+        "jax_dispatch": [repr(jax_funcify.dispatch(op_class)) for op_class in (Tanh, DimShuffle, Elemwise)],
+        "numba_registry": len(numba_basic.numba_funcify_and_cache_key.registry),
+        "modes": sorted((k, id(v), str(v.provided_linker), str(v.provided_optimizer))
+                        for k, v in predefined_modes.items()),
+        "optdb": sorted(pytensor.compile.mode.optdb.__position__.items()),
+        "floatX": pytensor.config.floatX,
+    }
+
+
+before = digests()
+state_before = engine_state()
+%(dl_work)s
+after = digests()
+state_after = engine_state()
+print(json.dumps({"before": before, "after": after,
+                  "state_before": state_before, "state_after": state_after}))
+"""
+
+# DL compiles and trains an MLP and an LSTM classifier in each mode, and predicts.
+DL_WORK = r"""
+import DL
+from DL.backend import T, function
+from DL.models.MLP import MLP
+from DL.models.LSTM import LSTM
+from DL.optimizers import optimize
+from DL.pooling import mean_pool
+from DL.utils import flatten, load_data
+rng = numpy.random.RandomState(0)
+data = [[rng.rand(40, 6).astype("float32"), (rng.rand(40) > 0.5).astype("int32")] for _ in range(3)]
+for mode in DL_MODES:
+    x, t = T.matrix("x"), T.ivector("t")
+    mlp = MLP(rng, x, 6, 7, 2, dropout_rate=0.2)
+    optimize(dataset=load_data(data), inputs=[x, t], cost=mlp.loss(t), params=flatten(mlp.params),
+             errors=mlp.errors(t), n_epochs=2, batch_size=10, optimizer="adam", mode=mode)
+    function([x], mlp.pred, mode=mode)(data[0][0])
+    s = T.tensor3("s")
+    lstm = LSTM(rng, s, None, 6)
+    function([s], T.grad(mean_pool(lstm.output, None).sum(), lstm.W), mode=mode)(
+        rng.rand(3, 4, 6).astype("float32"))
+"""
+
+MODES = ["NUMBA", "CVM", "JAX"]  # the pure-PyTensor graphs run in each
+DL_MODES = ["NUMBA", "CVM"]       # DL trains in these first (JAX training: tests/test_engines.py)
+
+
+def run(modes, dl_modes, dl_work):
+    code = PROGRAM % {"modes": modes, "dl_modes": dl_modes, "dl_work": dl_work}
+    # floatX fixed by the user's flags: DL's documented float32 default (set at import when
+    # the user chose none) would otherwise change the constants of the pure graphs
+    environment = dict(os.environ, PYTENSOR_FLAGS="floatX=float32", DL_MALLOC_TUNING="")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                            env=environment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def report():
+    return run(MODES, DL_MODES, DL_WORK)
+
+
+def test_pure_pytensor_graphs_give_the_same_bits_after_DL_trained(report):
+    differ = [key for key in report["before"] if report["before"][key] != report["after"][key]]
+    assert not differ, "changed by DL: %s" % differ
+    assert len(report["before"]) == len(MODES) * 2 * 4
+
+
+def test_pytensor_classes_dispatch_and_modes_are_untouched(report):
+    before, after = report["state_before"], report["state_after"]
+    for key in before:
+        if key != "numba_registry":
+            assert before[key] == after[key], key
+    # DL registered Numba code for its own Op classes only (more entries, none replaced:
+    # the dispatch of PyTensor's Tanh and DimShuffle is compared above)
+    assert after["numba_registry"] >= before["numba_registry"]
+
+
+def test_DL_does_use_its_own_ops_in_its_own_graphs():
+    from DL.backend import T, function
+    from DL.engine.numba_kernels import ContiguousDimShuffle, FastTanh
+    x = T.matrix("x")
+    b = T.vector("b")
+    f = function([x, b], T.tanh(T.dot(x.T, x) + b.dimshuffle("x", 0)), mode="NUMBA")
+    nodes = f.maker.fgraph.toposort()
+    ops = [node.op for node in nodes]
+    assert any(isinstance(op, ContiguousDimShuffle) for op in ops)
+    scalar_names = " ".join(str(getattr(op, "scalar_op", "")) for op in ops)
+    assert "fast_tanh" in scalar_names
+    assert not any(type(getattr(op, "scalar_op", None)) is FastTanh.__base__ for op in ops)
+
+
+def test_other_modes_compile_dls_graphs_with_pytensors_own_ops():
+    from DL.backend import T, function
+    from DL.engine.numba_kernels import ContiguousDimShuffle
+    x = T.matrix("x")
+    f = function([x], T.tanh(x.T), mode="CVM")
+    assert not any(isinstance(node.op, ContiguousDimShuffle) for node in f.maker.fgraph.toposort())
+    assert "fast_tanh" not in str(f.maker.fgraph.outputs[0].owner.op)
+
+
+def test_importing_DL_changes_no_malloc_setting_and_no_engine_flag():
+    code = ("import pytensor, json; flags = {k: str(getattr(pytensor.config, k)) for k in "
+            "('mode', 'linker', 'optimizer', 'compiledir')}\n"
+            "import DL, DL.models, DL.optimizers\n"
+            "from DL.engine import allocator\n"
+            "after = {k: str(getattr(pytensor.config, k)) for k in flags}\n"
+            "print(json.dumps([allocator.tuned, flags == after]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, DL_MALLOC_TUNING=""))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [False, True]
