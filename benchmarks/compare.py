@@ -373,6 +373,13 @@ class Worker(object):
             # CPUs: left to itself it falls back to slow generic kernels)
             env.pop("OPENBLAS_CORETYPE", None)
             env.pop("OPENBLAS_L2_SIZE", None)
+        # glibc keeps freed arrays for reuse on every side (DL/engine/allocator.py): DL's
+        # sides opt in as its docs say; PyTorch gets the same thresholds through glibc's tunables
+        if side["kind"] == "torch":
+            env.setdefault("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432:"
+                                             "glibc.malloc.trim_threshold=536870912")
+        else:
+            env.setdefault("DL_MALLOC_TUNING", "1")
         if side["kind"] == "dl-theano":
             env["DL_BACKEND"] = "theano"
             env["THEANO_FLAGS"] = ",".join(filter(None, [env.get("THEANO_FLAGS"), "blas.ldflags=",

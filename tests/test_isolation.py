@@ -40,6 +40,8 @@ def digests():
             "sigmoid": pt.sigmoid(x) * pt.exp(-0.01 * x * x),
             "transpose_dot": pt.dot(m.T, m) + b.dimshuffle("x", 0),
             "broadcast": pt.tanh(m + b) * m.T.sum(axis=1).dimshuffle(0, "x"),
+            "scan": pytensor.scan(lambda h, W: pt.tanh(pt.dot(h, W.T)), outputs_info=[0.1 * b],
+                                  non_sequences=[m], n_steps=5, return_updates=False),
         }
         rng = numpy.random.default_rng(0)
         xv = numpy.linspace(-10, 10, 200001).astype(dtype)
@@ -93,6 +95,7 @@ import DL
 from DL.backend import T, function
 from DL.models.MLP import MLP
 from DL.models.LSTM import LSTM
+from DL.models.RNN import RNN
 from DL.optimizers import optimize
 from DL.pooling import mean_pool
 from DL.utils import flatten, load_data
@@ -108,6 +111,8 @@ for mode in DL_MODES:
     lstm = LSTM(rng, s, None, 6)
     function([s], T.grad(mean_pool(lstm.output, None).sum(), lstm.W), mode=mode)(
         rng.rand(3, 4, 6).astype("float32"))
+    rnn = RNN(rng, s, 6, 5, 2)
+    function([s], T.grad(rnn.output.sum(), rnn.hiddenLayer.W), mode=mode)(rng.rand(3, 4, 6).astype("float32"))
 """
 
 MODES = ["NUMBA", "CVM", "JAX"]  # the pure-PyTensor graphs run in each
@@ -133,7 +138,7 @@ def report():
 def test_pure_pytensor_graphs_give_the_same_bits_after_DL_trained(report):
     differ = [key for key in report["before"] if report["before"][key] != report["after"][key]]
     assert not differ, "changed by DL: %s" % differ
-    assert len(report["before"]) == len(MODES) * 2 * 4
+    assert len(report["before"]) == len(MODES) * 2 * 5
 
 
 def test_pytensor_classes_dispatch_and_modes_are_untouched(report):
@@ -158,6 +163,23 @@ def test_DL_does_use_its_own_ops_in_its_own_graphs():
     scalar_names = " ".join(str(getattr(op, "scalar_op", "")) for op in ops)
     assert "fast_tanh" in scalar_names
     assert not any(type(getattr(op, "scalar_op", None)) is FastTanh.__base__ for op in ops)
+
+
+def test_loop_bodies_of_DLs_graphs_get_DLs_ops_and_the_users_graph_keeps_its_own():
+    import numpy
+    import pytensor
+    from DL.backend import T, function
+    from DL.models.RNN import RNN
+    x = T.tensor3("x")
+    rnn = RNN(numpy.random.RandomState(0), x, 3, 5, 2)
+
+    def loop_body_ops(f):
+        scans = [node.op for node in f.maker.fgraph.toposort() if type(node.op).__name__ == "Scan"]
+        assert scans
+        return " ".join(str(getattr(n.op, "scalar_op", n.op)) for op in scans for n in op.fgraph.toposort())
+
+    assert "fast_tanh" in loop_body_ops(function([x], rnn.output, mode="NUMBA"))
+    assert "fast_tanh" not in loop_body_ops(pytensor.function([x], rnn.output, mode="NUMBA"))
 
 
 def test_other_modes_compile_dls_graphs_with_pytensors_own_ops():

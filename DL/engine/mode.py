@@ -8,6 +8,8 @@ being compiled:
     position 48.5  Elemwise(tanh)   -> Elemwise(fast_tanh)         before elemwise fusion (49),
                                                                     so fused loops hold it
     position 99    DimShuffle(...)  -> ContiguousDimShuffle(...)    after every other rewrite
+    position 99    Scan             -> a copy whose inner graph is compiled in this mode too
+                                       (PyTensor compiles a loop's body in the Scan's own mode)
 
 Nothing else changes: PyTensor's classes, its dispatch and its predefined modes
 are left as they are, so a graph compiled by other code in the process (PyMC, a
@@ -19,6 +21,7 @@ from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph.rewriting.basic import in2out, node_rewriter
 from pytensor.link.numba.linker import NumbaLinker
 from pytensor.scalar.basic import Tanh
+from pytensor.scan.op import Scan
 from pytensor.tensor.elemwise import DimShuffle, Elemwise
 
 TANH_POSITION = 48.5       # after add_mul_fusion (48), before elemwise fusion (49)
@@ -46,13 +49,35 @@ def use_contiguous_dimshuffle(fgraph, node):
     return [op(node.inputs[0])]
 
 
+class _LoopBodiesIn(object):
+    """Scan -> a copy (inner graph cloned) whose body compiles in `self.mode`, the DL mode
+    this rewrite belongs to (set once that mode exists)."""
+
+    def __init__(self):
+        self.mode = None
+
+    def rewriter(self):
+        @node_rewriter([Scan])
+        def compile_loop_bodies_in_dl_mode(fgraph, node):
+            if node.op.mode is self.mode:
+                return None
+            op = node.op.clone()  # (the user's graph keeps its own Scan and inner graph)
+            op.mode = self.mode
+            return op.make_node(*node.inputs).outputs
+
+        return in2out(compile_loop_bodies_in_dl_mode, name="dl_scan_mode")
+
+
 def _with_dl_rewrites(base):
     from DL.engine import numba_kernels
     numba_kernels.register()
-    rewrites = [(in2out(use_contiguous_dimshuffle, name="dl_contiguous_dimshuffle"), DIMSHUFFLE_POSITION)]
+    loop_bodies = _LoopBodiesIn()
+    rewrites = [(in2out(use_contiguous_dimshuffle, name="dl_contiguous_dimshuffle"), DIMSHUFFLE_POSITION),
+                (loop_bodies.rewriter(), DIMSHUFFLE_POSITION)]
     if numba_kernels.fast_tanh_enabled():
         rewrites.append((in2out(use_fast_tanh, name="dl_fast_tanh"), TANH_POSITION))
-    return base.register(*rewrites)
+    loop_bodies.mode = base.register(*rewrites)
+    return loop_bodies.mode
 
 
 def dl_mode(mode=None):
