@@ -168,7 +168,8 @@ def _run_trials(client, payload, name, store, todo, progress):
                 continue
             pending.discard(future)
             outcome = _outcome(future)
-            store.record(futures[future], outcome)
+            store.record(futures.pop(future), outcome)
+            future.release()  # recorded: else Dask would recompute it if its worker died later
             bar.update(1, outcome["status"], [futures[f] for f in pending if not f.done()])
     finally:
         bar.close()
