@@ -97,8 +97,9 @@ class _Progress:
     def __init__(self, enabled, total, store, run_token):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=total, unit="trial", disable=not enabled, dynamic_ncols=True,
-                        desc="study", smoothing=0)
+        # (to a log file rather than a terminal: a line every 30 s, not every second)
+        self.bar = tqdm(total=total, unit="trial", disable=not enabled, dynamic_ncols=True, desc="study",
+                        smoothing=0, mininterval=1 if sys.stderr.isatty() else 30)
         self.store, self.run_token = store, run_token
         self.done = self.failed = 0
 
