@@ -352,7 +352,7 @@ space = {"job": list(range(10))}
 def fn(config):
     with open(os.path.join(DL.sweep.trial_dir(), "calls"), "a") as calls:
         calls.write("%d\\n" % os.getpid())
-    time.sleep(0.3)
+    time.sleep(float(os.environ.get("SLOW_SECONDS", "0.3")))
     return {"square": config["job"] ** 2}
 '''
 
@@ -362,7 +362,8 @@ def test_driver_killed_mid_study_rerun_repeats_no_finished_trial(shared_cluster,
     driver = write_study(tmp_path, DRIVER, "driver")
     store = tmp_path / "store"
     command = [PYTHON, str(driver), str(study_file), str(store), shared_cluster]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    env = dict(os.environ, SLOW_SECONDS="0.6")
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                start_new_session=True)
     try:
         def some_done():
@@ -380,13 +381,63 @@ def test_driver_killed_mid_study_rerun_repeats_no_finished_trial(shared_cluster,
     first = DL.sweep.load(store)[2]
     finished = [r["id"] for r in first if r["status"] == "done"]
     assert 3 <= len(finished) < 10
-    rerun = subprocess.run(command, capture_output=True, text=True, timeout=WAIT)
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=WAIT)
     assert rerun.returncode == 0, rerun.stderr
     records = DL.sweep.load(store)[2]
     assert [r["status"] for r in records] == ["done"] * 10
     assert [r["metrics"]["square"] for r in records] == [job ** 2 for job in range(10)]
     assert all(calls(store, trial) == 1 for trial in finished)  # no finished trial ran again
     assert len(read_csv(store / "results.csv")) == 1 + 10
+
+
+CTRL_C = '''
+import signal, sys
+from DL.sweep.__main__ import main
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # (as in a terminal, even if the test ignores it)
+    sys.exit(main())
+'''
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_ctrl_c_shuts_the_local_cluster_down_and_keeps_the_records(tmp_path):
+    study_file = write_study(tmp_path, SLOW, "slow")
+    driver = write_study(tmp_path, CTRL_C, "driver")
+    store = tmp_path / "store"
+    process = subprocess.Popen([PYTHON, str(driver), str(study_file), "--store", str(store), "--workers", "2",
+                                "--no-progress"], env=dict(os.environ, SLOW_SECONDS="1"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        def two_done():
+            if process.poll() is not None:
+                raise AssertionError("the driver ended early: %s" % process.stderr.read().decode())
+            try:
+                return sum(r["status"] == "done" for r in DL.sweep.load(store)[2]) >= 2
+            except Exception:  # the store is not there yet
+                return False
+        wait_for(two_done, "2 trials recorded")
+        workers = set()
+        for attempts in store.glob("trials/*/attempts.jsonl"):
+            workers |= {int(json.loads(line)["worker"].rsplit(":", 1)[1]) for line in attempts.read_text().splitlines()}
+        assert len(workers) == 2 and all(alive(pid) for pid in workers)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=WAIT)
+    finally:
+        stop(process)
+    assert process.returncode == 130 and "interrupted" in stderr.decode()
+    wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to end", timeout=30)
+    records = DL.sweep.load(store)[2]
+    done = [r for r in records if r["status"] == "done"]
+    assert 2 <= len(done) < 10 and all(r["metrics"]["square"] == r["config"]["job"] ** 2 for r in done)
+    assert len(read_csv(store / "results.csv")) == 1 + len(done)
 
 
 # --- bad input: clear errors, nothing recorded lost ------------------------------------------

@@ -26,8 +26,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     module = load_study(args.study)
     options = {key: getattr(module, key) for key in _OPTIONS if hasattr(module, key)}
-    study = run(module.fn, module.space, store=args.store, scheduler=args.scheduler, workers=args.workers,
-                progress=not args.no_progress, **options)
+    try:
+        study = run(module.fn, module.space, store=args.store, scheduler=args.scheduler, workers=args.workers,
+                    progress=not args.no_progress, **options)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the trials that ended are recorded in %s; run the same command again to "
+              "continue" % args.store, file=sys.stderr)
+        return 130
     return 1 if study.failed else 0
 
 

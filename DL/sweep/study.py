@@ -21,6 +21,9 @@ from DL.sweep.store import Store
 from DL.sweep.worker import StudyFunctionError, probe, run_trial
 
 
+RESULTS_EVERY = 10  # seconds between rewrites of results.csv while a study runs
+
+
 class Study:
     """What a study left: its records (one dict per trial of the space, in its order:
     id, config, status, metrics, history, seconds, worker, attempts, traceback),
@@ -131,19 +134,20 @@ def _outcome(future):
     """The worker's outcome dict; a trial whose worker died again and again (Dask's
     KilledWorker) or that Dask lost becomes a failed outcome."""
     import traceback
+    from asyncio import CancelledError
 
     try:
         return future.result()
     except StudyFunctionError:
         raise
-    except Exception as error:
+    except (Exception, CancelledError) as error:  # (CancelledError: the scheduler restarted)
         return {"status": "failed", "worker": None, "metrics": None, "history": None,
                 "traceback": "Dask could not run the trial: %s: %s\n%s"
                              % (type(error).__name__, error, traceback.format_exc())}
 
 
-def _run_trials(client, payload, name, store, todo, progress):
-    """Submit the trials, record each outcome as it arrives."""
+def _run_trials(client, payload, name, store, todo, progress, wanted):
+    """Submit the trials, record each outcome as it arrives (and refresh results.csv now and then)."""
     import queue
 
     if not client.scheduler_info().get("workers"):
@@ -160,6 +164,7 @@ def _run_trials(client, payload, name, store, todo, progress):
         future.add_done_callback(arrived.put)
     bar = _Progress(progress, len(todo), store, run_token)
     pending = set(futures)
+    written = time.time()
     try:
         while pending:
             try:
@@ -171,6 +176,9 @@ def _run_trials(client, payload, name, store, todo, progress):
             outcome = _outcome(future)
             store.record(futures.pop(future), outcome)
             future.release()  # recorded: else Dask would recompute it if its worker died later
+            if time.time() - written > RESULTS_EVERY:
+                store.write_results(wanted)
+                written = time.time()
             bar.update(1, outcome["status"], [futures[f] for f in pending if not f.done()])
     finally:
         bar.close()
@@ -211,11 +219,13 @@ def run(fn, space, store, scheduler=None, workers=None, n_trials=None, seed=0, n
         todo = [(trial, config) for trial, config in zip(ids, configs)
                 if status[trial] == "pending" or (status[trial] == "failed" and rerun_failed)]
         start = time.time()
-        if todo:
-            with dask_client(scheduler, workers) as client:
-                _run_trials(client, payload, source or name, opened, todo, progress)
         wanted = set(ids)
-        results = opened.write_results(wanted)
+        try:
+            if todo:
+                with dask_client(scheduler, workers) as client:
+                    _run_trials(client, payload, source or name, opened, todo, progress, wanted)
+        finally:  # (also after Ctrl-C: results.csv shows every trial that ended)
+            results = opened.write_results(wanted)
         records = opened.trials(wanted)
         curves_path = None
         lines = report.curves(records, keys, seed_key, panel_key)
