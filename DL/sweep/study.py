@@ -9,10 +9,14 @@ draws the validation curves.  Killed at any moment and run again, it runs only
 what is not recorded as done.
 """
 import importlib.util
+import json
 import os
+import queue
 import sys
 import time
+import traceback
 import uuid
+from asyncio import CancelledError
 
 from DL.sweep import report
 from DL.sweep.cluster import dask_client
@@ -45,12 +49,18 @@ class Study:
         return report.table(self.records, self.keys, self.seed_key)
 
 
-def study_name(fn):
-    """A study's default name: its study file's or script's name, else fn's module and name."""
+def study_file(fn):
+    """The file fn was defined in when it is a study file or the script being run, else None."""
     module = sys.modules.get(getattr(fn, "__module__", None))
     source = getattr(module, "__study_file__", None)
     if source is None and getattr(fn, "__module__", None) == "__main__":
         source = getattr(module, "__file__", None)
+    return source
+
+
+def study_name(fn):
+    """A study's default name: its study file's or script's name, else fn's module and name."""
+    source = study_file(fn)
     if source:
         return os.path.splitext(os.path.basename(source))[0]
     return "%s.%s" % (getattr(fn, "__module__", "?"), getattr(fn, "__qualname__", repr(fn)))
@@ -107,8 +117,6 @@ class _Progress:
         self.done = self.failed = 0
 
     def running(self, pending_ids):
-        import json
-
         count = 0
         for trial in pending_ids:
             try:
@@ -133,9 +141,6 @@ class _Progress:
 def _outcome(future):
     """The worker's outcome dict; a trial whose worker died again and again (Dask's
     KilledWorker) or that Dask lost becomes a failed outcome."""
-    import traceback
-    from asyncio import CancelledError
-
     try:
         return future.result()
     except StudyFunctionError:
@@ -148,8 +153,6 @@ def _outcome(future):
 
 def _run_trials(client, payload, name, store, todo, progress, wanted):
     """Submit the trials, record each outcome as it arrives (and refresh results.csv now and then)."""
-    import queue
-
     if not client.scheduler_info().get("workers"):
         print("DL.sweep: the cluster has no workers yet; trials wait for `dask worker %s`"
               % client.scheduler.address, file=sys.stderr)
@@ -203,7 +206,7 @@ def run(fn, space, store, scheduler=None, workers=None, n_trials=None, seed=0, n
     rerun_failed  run trials that failed before again (default True)
     Returns a Study.  results.csv, the table (printed when verbose) and curves.png
     (with plot=True, when trials returned histories) are in the store."""
-    source = getattr(sys.modules.get(getattr(fn, "__module__", None)), "__study_file__", None)
+    source = study_file(fn)
     name = name or study_name(fn)
     configs = space_configs(space, n_trials=n_trials, seed=seed)
     keys = list(space)
