@@ -244,7 +244,7 @@ def plot_curves(curves, path, key="valid_error", title=None, percent=True, figsi
         axes.set_xlabel("epoch")
         axes.set_ylabel(key.replace("_", " ") + (" (%)" if percent else ""))
         axes.grid(alpha=0.3)
-        axes.legend(fontsize="x-small")
+        axes.legend(loc="upper right", fontsize="x-small")
     return _save(figure, path)
 
 

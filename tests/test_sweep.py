@@ -115,7 +115,7 @@ def shared_cluster():
     from distributed import LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=50)
+                           dashboard_address=":0", silence_logs=50)
     yield cluster.scheduler_address
     cluster.close()
 

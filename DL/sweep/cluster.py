@@ -60,8 +60,10 @@ def dask_client(scheduler=None, workers=None):
             client.close()
         return
     n_workers = _check_workers(workers)
+    # (dashboard on a free port: the scheduler's HTTP server binds one even when it has no dashboard,
+    # and 8787 may be another cluster's)
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR, env=dict(BLAS_ENV))
+                           dashboard_address=":0", silence_logs=logging.ERROR, env=dict(BLAS_ENV))
     try:
         client = Client(cluster, set_as_default=False)
         try:

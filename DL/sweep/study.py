@@ -115,6 +115,7 @@ class _Progress:
                         smoothing=0, mininterval=1 if sys.stderr.isatty() else 30)
         self.store, self.run_token = store, run_token
         self.done = self.failed = 0
+        self.shown = None
 
     def running(self, pending_ids):
         count = 0
@@ -130,8 +131,10 @@ class _Progress:
     def update(self, finished, status, pending_ids):
         self.done += status == "done" and finished
         self.failed += status == "failed" and finished
-        self.bar.set_postfix(done=self.done, failed=self.failed, running=self.running(pending_ids),
-                             refresh=False)
+        postfix = dict(done=self.done, failed=self.failed, running=self.running(pending_ids))
+        # (tqdm redraws on progress; a change in the running count alone is drawn here)
+        self.bar.set_postfix(postfix, refresh=not finished and postfix != self.shown)
+        self.shown = postfix
         self.bar.update(finished)
 
     def close(self):
