@@ -242,7 +242,8 @@ def plot_curves(curves, path, key="valid_error", title=None, percent=True, figsi
         if panel is not None:
             axes.set_title(str(panel))
         axes.set_xlabel("epoch")
-        axes.set_ylabel(key.replace("_", " ") + (" (%)" if percent else ""))
+        axes.set_ylabel({"valid_error": "validation error"}.get(key, key.replace("_", " "))
+                        + (" (%)" if percent else ""))
         axes.grid(alpha=0.3)
         axes.legend(loc="upper right", fontsize="x-small")
     return _save(figure, path)
