@@ -16,12 +16,17 @@ of fn in one trial and its start in the next (returning the outcome, the driver
 recording it, Dask handing over the next trial), which is the trial's wall time
 minus fn's own time (target: under 0.5 s).  The first trial of each worker
 (imports, first compile) is left out of the overhead and counted in the ratio.
+The last column says how many cores each way actually received: on a machine
+shared with other sessions (Linux's CFS autogroups share the CPU between
+sessions, not processes) 2 workers may receive no more than 1 process does,
+and the ratio then measures the neighbours, not DL.sweep.
 
     python benchmarks/sweep_throughput.py
     python benchmarks/sweep_throughput.py --epochs 10 --workers 2
 """
 import argparse
 import os
+import resource
 import tempfile
 import time
 
@@ -58,6 +63,12 @@ def fn(config):
     return {"valid_error": result.valid_loss, "test_error": result.test_loss}
 
 
+def _children_cpu():
+    """CPU seconds of this process's ended child processes (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def warm_overheads(records):
     """Per worker, in order of start: the gaps between one fn's end and the next fn's start."""
     by_worker = {}
@@ -83,31 +94,33 @@ def main():
     for learning_rate in space["learning_rate"]:
         fn(dict(configs[0], learning_rate=learning_rate))
 
-    start = time.time()
+    start, cpu = time.time(), time.process_time()
     fn_seconds = []
     for config in configs:
         begin = time.time()
         fn(config)
         fn_seconds.append(time.time() - begin)
-    sequential = time.time() - start
+    sequential, sequential_cpu = time.time() - start, time.process_time() - cpu
 
     with tempfile.TemporaryDirectory() as store:
-        start = time.time()
+        start, cpu = time.time(), _children_cpu()
         study = DL.sweep.run(fn, space, store=store, workers=args.workers, name="sweep_throughput",
                              verbose=False, plot=False)
         swept = time.time() - start
+    swept_cpu = _children_cpu() - cpu  # (the workers, reaped when the cluster closed)
     assert len(study.done) == len(configs), [r["traceback"] for r in study.failed]
     gaps = warm_overheads(study.records)
     trial_seconds = numpy.array([r["seconds"] for r in study.records])
 
     print("%d trials of %d epochs; load average (1, 5, 15 min) at the end: %.1f %.1f %.1f on %d cores"
           % ((len(configs), EPOCHS) + os.getloadavg() + (os.cpu_count(),)))
-    print("| run | wall time | fn time per trial (mean, min-max) |")
-    print("|---|---|---|")
-    print("| sequential, 1 process | %.1f s | %.2f s (%.2f-%.2f) |"
-          % (sequential, numpy.mean(fn_seconds), min(fn_seconds), max(fn_seconds)))
-    print("| DL.sweep, %d workers (cluster start-up included) | %.1f s | %.2f s (%.2f-%.2f) |"
-          % (args.workers, swept, trial_seconds.mean(), trial_seconds.min(), trial_seconds.max()))
+    print("| run | wall time | fn time per trial (mean, min-max) | cores received (CPU s / wall s) |")
+    print("|---|---|---|---|")
+    print("| sequential, 1 process | %.1f s | %.2f s (%.2f-%.2f) | %.2f |"
+          % (sequential, numpy.mean(fn_seconds), min(fn_seconds), max(fn_seconds), sequential_cpu / sequential))
+    print("| DL.sweep, %d workers (cluster start-up included) | %.1f s | %.2f s (%.2f-%.2f) | %.2f |"
+          % (args.workers, swept, trial_seconds.mean(), trial_seconds.min(), trial_seconds.max(),
+             swept_cpu / swept))
     print("throughput ratio (sequential / DL.sweep): %.2fx (target >= 1.7x)" % (sequential / swept))
     print("overhead per warm trial (fn end to next fn start on a worker): mean %.3f s, max %.3f s over %d "
           "(target < 0.5 s)" % (gaps.mean(), gaps.max(), len(gaps)))
