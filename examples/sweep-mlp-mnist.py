@@ -52,7 +52,7 @@ def fn(config):
                       optimizer=config["optimizer"], learning_rate=config["learning_rate"],
                       n_epochs=config["epochs"], batch_size=20, progress=False, verbose=False,
                       checkpoint=os.path.join(DL.sweep.trial_dir(), "checkpoint.npz"), resume=True)
-    return {"valid_error": result.valid_loss, "test_error": result.test_loss, "epochs": result.epochs,
+    return {"valid_error": result.valid_loss, "test_error": result.test_loss, "epochs_run": result.epochs,
             "train_seconds": result.train_seconds, "history": result.history}
 
 

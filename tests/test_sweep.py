@@ -549,9 +549,10 @@ def test_plot_curves_mean_over_seeds_in_panels(tmp_path):
     assert png_size(path) == (1120, 420)
     with pytest.raises(ValueError, match="must be a non-empty history"):
         viz.plot_curves({"sgd": [[{"epoch": 1}]]}, tmp_path / "bad.png")
-    lines = report.curves([{"status": "done", "config": {"m": "use", "rule": "sgd", "seed": 0}, "history": short}],
-                          ["m", "rule", "seed"], panel_key="m")
-    assert lines == {"use": {"rule=sgd": [short]}}
+    records = [{"status": "done", "config": {"m": "use", "rule": rule, "seed": seed, "epochs": 5}, "history": h}
+               for rule, h in (("sgd", short), ("adam", longer)) for seed in (0, 1)]
+    lines = report.curves(records, ["m", "rule", "seed", "epochs"], panel_key="m")
+    assert lines == {"use": {"rule=sgd": [short, short], "rule=adam": [longer, longer]}}  # (epochs: one value)
 
 
 # --- many processes, one compile cache -------------------------------------------------------

@@ -59,8 +59,10 @@ def table(records, keys, seed_key="seed"):
 def curves(records, keys, seed_key="seed", panel_key=None):
     """The validation histories of the finished trials, grouped for DL.viz.plot_curves:
     {label: [history, ...]} (one list per config, one history per seed), or with
-    `panel_key`, {panel: {label: [history, ...]}}."""
-    line_keys = [key for key in keys if key not in (seed_key, panel_key)]
+    `panel_key`, {panel: {label: [history, ...]}}.  Labels name the keys that vary."""
+    # (a key with one value in the whole study, such as the budget, would only lengthen every label)
+    varying = [key for key in keys if len({json.dumps(r["config"][key]) for r in records}) > 1]
+    line_keys = [key for key in varying if key not in (seed_key, panel_key)]
     panels = {}
     for record in records:
         if record["status"] != "done" or not record["history"]:
