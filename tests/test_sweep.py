@@ -271,6 +271,40 @@ def test_unreachable_scheduler_is_named(local_study):
     assert DL.sweep.load(store) == before  # every record kept
 
 
+DRAWN = '''
+import math
+
+space = {"lr": __import__("DL.sweep").sweep.loguniform(1e-3, 1e-1), "seed": [0, 1]}
+n_trials = 2
+
+
+def fn(config):
+    return {"log_lr": math.log10(config["lr"]) + 0.01 * config["seed"]}
+'''
+
+
+def test_random_draws_through_a_study_file(shared_cluster, tmp_path):
+    from DL.sweep.__main__ import main
+
+    study_file = write_study(tmp_path, DRAWN, "drawn")
+    assert main([str(study_file), "--store", str(tmp_path / "store"), "--scheduler", shared_cluster,
+                 "--no-progress"]) == 0
+    name, keys, records = DL.sweep.load(tmp_path / "store")
+    assert name == "drawn" and keys == ["lr", "seed"]
+    module = DL.sweep.load_study(study_file)
+    assert [r["config"] for r in records] == DL.sweep.configs(module.space, n_trials=2)
+    table = report.table(records, keys)
+    for lr in {r["config"]["lr"] for r in records}:  # one row per draw, the mean over its 2 seeds
+        assert "| %.4g | 2/2 | %.4g ± %.2g |" % (lr, numpy.log10(lr) + 0.005, 0.005) in table
+
+
+def test_T_pickles_by_name():
+    import pickle
+    from DL.backend import T
+
+    assert pickle.loads(pickle.dumps(T)) is T  # (so a fn using T reaches the workers)
+
+
 # --- crashes: a worker killed mid-trial, the driver killed mid-study -------------------------
 
 RESUMABLE = '''
