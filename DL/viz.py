@@ -5,6 +5,7 @@ Each view is a plain function:
     spark(probabilities)                       -> '▁ ▃ ▇ ▁'   one character per entry
     prediction_row(observed, predicted, action) -> 'observed ▁ ▇ ▁ | predicted ▁ ▆ ▁ | action 2'
     plot_history(result.history, 'history.png')  training cost, validation and test error per epoch
+    plot_curves({label: [history, ...]}, 'curves.png')  validation curves of many runs, mean over seeds
     embedding_map(vectors, labels, 'map.png')    2-D t-SNE of learned vectors, coloured by label
     neighbour_agreement(points, labels, k)       how often a point's neighbours share its label
 
@@ -188,6 +189,63 @@ def plot_history(history, path, title=None, figsize=(6.4, 4.8), dpi=100):
     error_axes.set_xlabel(x_label)
     error_axes.grid(alpha=0.3)
     error_axes.legend(loc="upper right", fontsize="small")
+    return _save(figure, path)
+
+
+def _mean_curve(histories, key, where):
+    """(x, mean, low, high) of `key` over runs of unequal length (a run stopped early
+    counts until it stopped): x is the longest run's epochs."""
+    runs = []
+    for i, history in enumerate(histories):
+        history = getattr(history, "history", history)
+        if not isinstance(history, (list, tuple)) or not history or not all(
+                hasattr(record, "get") and key in record for record in history):
+            raise ValueError("%s[%d] must be a non-empty history (a list of dicts with %r, such as "
+                             "optimize()'s result.history)" % (where, i, key))
+        runs.append(history)
+    longest = max(runs, key=len)
+    x = numpy.array([record.get("epoch", n + 1) for n, record in enumerate(longest)], dtype="float64")
+    values = numpy.full((len(runs), len(longest)), numpy.nan)
+    for row, history in zip(values, runs):
+        row[:len(history)] = [numpy.nan if r[key] is None else r[key] for r in history]
+    counted = numpy.isfinite(values).any(axis=0)
+    x, values = x[counted], values[:, counted]
+    return x, numpy.nanmean(values, axis=0), numpy.nanmin(values, axis=0), numpy.nanmax(values, axis=0)
+
+
+def plot_curves(curves, path, key="valid_error", title=None, percent=True, figsize=None, dpi=100):
+    """Validation curves of many runs as a PNG: one line per config, the mean over its
+    seeds, and a band from the lowest to the highest seed.
+
+    curves   {label: [history, ...]}: for each config, the histories of its runs
+             (optimize()'s result.history, one per seed); or {panel title:
+             {label: [history, ...]}} for one panel per model or task
+    key      the record entry to draw ('valid_error'; 'train_cost' ...)
+    percent  draw errors in percent
+    path     where to write the PNG; its folder must exist
+    Returns `path`.  The image is figsize * dpi pixels (figsize: 5.6 x 4.2 inches a panel)."""
+    if not isinstance(curves, dict) or not curves:
+        raise ValueError("curves must be a non-empty dict {label: [history, ...]} (or {panel: {label: "
+                         "[history, ...]}}), got %r" % (curves,))
+    nested = all(isinstance(value, dict) for value in curves.values())
+    panels = curves if nested else {title: curves}
+    path = _png_path(path)
+    figure = _figure(figsize or (5.6 * len(panels), 4.2), dpi)
+    scale = 100.0 if percent else 1.0
+    for i, (panel, lines) in enumerate(panels.items()):
+        axes = figure.add_subplot(1, len(panels), i + 1)
+        for label, histories in lines.items():
+            x, mean, low, high = _mean_curve(histories, key, "curves[%r]" % label)
+            (line,) = axes.plot(x, scale * mean, "-", label="%s (%d)" % (label, len(histories)))
+            if len(histories) > 1:
+                axes.fill_between(x, scale * low, scale * high, color=line.get_color(), alpha=0.15)
+        if panel is not None:
+            axes.set_title(str(panel))
+        axes.set_xlabel("epoch")
+        axes.set_ylabel({"valid_error": "validation error"}.get(key, key.replace("_", " "))
+                        + (" (%)" if percent else ""))
+        axes.grid(alpha=0.3)
+        axes.legend(loc="upper right", fontsize="x-small")
     return _save(figure, path)
 
 

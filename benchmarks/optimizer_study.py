@@ -15,9 +15,15 @@ seeds), the test error, and the time (wall-clock seconds of training, and
 epochs) until the validation error first reached the threshold; and a PNG of
 the validation curves (mean over seeds) of every rule and model.
 
-    python benchmarks/optimizer_study.py                         # ~15 min on 2 busy cores
+The 54 trainings are a DL.sweep study on Dask: a LocalCluster of one worker per
+core (or a cluster's scheduler), every run recorded in the store as it ends
+(benchmarks/out/optimizer_study/: study.sqlite, results.csv, each run's
+checkpoint).  Stopped and started again, the study runs only what is missing;
+the tables and the picture come from the store.
+
+    python benchmarks/optimizer_study.py                         # all runs, one worker per core
     python benchmarks/optimizer_study.py --seeds 2 --epochs 10 --models use
-    python benchmarks/optimizer_study.py --plot /tmp/study.png
+    python benchmarks/optimizer_study.py --plot /tmp/study.png --scheduler tcp://HOST:8786
 
 Each rule runs at one learning rate, a usual value for it (RULES below);
 a study of learning rates would multiply the budget.
@@ -28,6 +34,8 @@ import time
 
 import numpy
 
+import DL.sweep
+from DL import viz
 from DL.backend import T
 from DL.datasets import dice, map1d, seeded_sets
 from DL.datasets._dice import DICE_BY_PAIRS
@@ -76,16 +84,29 @@ def euse_task(seed):
 TASKS = {"use": use_task, "sse": sse_task, "euse": euse_task}
 
 
-def run(task, rule, seed, epochs):
-    """One training: the validation curve, the final errors, the training time."""
-    cost, errors, params, inputs, sets = TASKS[task](seed)
+def fn(config):
+    """One training (a trial of the study): final errors, training time, the validation curve."""
+    cost, errors, params, inputs, sets = TASKS[config["model"]](config["seed"])
     result = optimize(dataset=load_data(sets), inputs=inputs, cost=cost, params=flatten(params), errors=errors,
-                      n_epochs=epochs, batch_size=20, patience=10 ** 9, progress=False, verbose=False,
-                      **RULES[rule])
-    curve = [record["valid_error"] for record in result.history]
-    seconds = [record["seconds"] for record in result.history]
-    return dict(curve=curve, seconds=seconds, valid=curve[-1], test=result.test_loss,
-                train_seconds=result.train_seconds)
+                      n_epochs=config["epochs"], batch_size=20, patience=10 ** 9, progress=False, verbose=False,
+                      checkpoint=os.path.join(DL.sweep.trial_dir(), "checkpoint.npz"), resume=True,
+                      **RULES[config["rule"]])
+    return dict(valid=result.history[-1]["valid_error"], test=result.test_loss,
+                train_seconds=result.train_seconds, history=result.history)
+
+
+def runs_of(records):
+    """{model: {rule: [run, ...]}} from the study's records; a run: its curve (validation error
+    and seconds at each epoch), final errors and training time."""
+    results = {}
+    for record in records:
+        if record["status"] != "done":
+            continue
+        config, history = record["config"], record["history"]
+        results.setdefault(config["model"], {}).setdefault(config["rule"], []).append(dict(
+            curve=[r["valid_error"] for r in history], seconds=[r["seconds"] for r in history],
+            history=history, **{key: record["metrics"][key] for key in ("valid", "test", "train_seconds")}))
+    return results
 
 
 def time_to(threshold, runs):
@@ -114,27 +135,10 @@ def table(task, results, threshold):
 
 
 def plot(all_results, path):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(4.2 * len(all_results), 3.6), dpi=100)
-    FigureCanvasAgg(figure)
-    for i, (task, results) in enumerate(all_results.items()):
-        axes = figure.add_subplot(1, len(all_results), i + 1)
-        for rule, runs in results.items():
-            curves = numpy.array([r["curve"] for r in runs])
-            epochs = numpy.arange(1, curves.shape[1] + 1)
-            axes.plot(epochs, 100 * curves.mean(axis=0), label=rule)
-            axes.fill_between(epochs, 100 * curves.min(axis=0), 100 * curves.max(axis=0), alpha=0.15)
-        axes.set_title(task.upper())
-        axes.set_xlabel("epoch")
-        axes.set_ylabel("validation error (%)")
-        axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    figure.savefig(path)
+    viz.plot_curves({task.upper(): {rule: [r["history"] for r in runs] for rule, runs in results.items()}
+                     for task, results in all_results.items()}, path, figsize=(4.2 * len(all_results), 3.6))
     print("\nvalidation curves (mean over seeds, band: min to max): %s" % path)
 
 
@@ -149,17 +153,25 @@ def main():
     parser.add_argument("--epochs", type=int, default=20, help="the fixed budget of every run (default 20)")
     parser.add_argument("--plot", default=os.path.join("benchmarks", "out", "optimizer_study.png"),
                         help="where to write the PNG (default benchmarks/out/optimizer_study.png)")
+    parser.add_argument("--store", default=os.path.join("benchmarks", "out", "optimizer_study"),
+                        help="the study's records (default benchmarks/out/optimizer_study)")
+    parser.add_argument("--scheduler", default=None,
+                        help="a Dask scheduler, tcp://HOST:8786 (default: $DL_SCHEDULER, else a LocalCluster)")
+    parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: one per core)")
     args = parser.parse_args()
 
     start = time.time()
-    all_results = {}
+    space = {"model": args.models, "rule": args.rules, "seed": list(range(args.seeds)), "epochs": [args.epochs]}
+    study = DL.sweep.run(fn, space, store=args.store, scheduler=args.scheduler, workers=args.workers,
+                         name="optimizer_study", plot=False, verbose=False)
+    all_results = runs_of(study.records)
     for task in args.models:
-        all_results[task] = {rule: [run(task, rule, seed, args.epochs) for seed in range(args.seeds)]
-                             for rule in args.rules}
-        table(task, all_results[task], THRESHOLDS[task])
+        table(task, all_results.get(task, {}), THRESHOLDS[task])
+    for record in study.failed:
+        print("failed %s: %s" % (record["config"], record["traceback"].strip().splitlines()[-1]))
     plot(all_results, args.plot)
-    print("%d runs of %d epochs in %.0f s" % (len(args.models) * len(args.rules) * args.seeds, args.epochs,
-                                               time.time() - start))
+    print("%d runs of %d epochs in %.0f s (records: %s)" % (len(study.records), args.epochs, time.time() - start,
+                                                            study.results))
 
 
 if __name__ == "__main__":

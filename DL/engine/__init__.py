@@ -9,5 +9,5 @@
     allocator.py      glibc malloc settings for training loops: an explicit opt-in
 
 Nothing here changes anything outside DL's own graphs unless asked: see
-DL.md, section 6.
+DL.md, section 7.
 """

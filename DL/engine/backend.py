@@ -62,7 +62,15 @@ if BACKEND == "pytensor":
                 return _nnet
             return getattr(_tensor, name)
 
+        def __reduce__(self):
+            # pickled by name, so a function using T can be sent to other processes
+            # (DL.sweep's Dask workers): it unpickles as that process's DL.backend.T
+            return _tensor_module, ()
+
     T = _TensorModule("T", _tensor.__doc__)
+
+    def _tensor_module():
+        return T
 
     def softmax(x):
         return _tensor.special.softmax(x, axis=-1)
