@@ -136,6 +136,16 @@ else:  # legacy Theano 1.0.5
 shared = theano.shared
 
 
+def batched_dot(a, b):
+    """`a[i] . b[i]` for each i: a `(n_batch, n, k)`, b `(n_batch, k, m)` -> `(n_batch, n, m)`.
+
+    One product node whatever n_batch (PyTensor's matmul, which its rewrites turn into
+    BatchedDot; Theano's batched_dot, which PyTensor deprecated)."""
+    if BACKEND == "pytensor":
+        return T.matmul(a, b)
+    return T.batched_dot(a, b)
+
+
 def function(inputs, outputs=None, mode=None, **kwargs):
     """theano.function, compiled with DL's rewrites on PyTensor's Numba engine.
 
@@ -325,4 +335,4 @@ class RandomStreams(object):
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
            "config", "floatX", "RandomStreams", "softmax", "log_softmax",
            "logits_of_softmax", "logits_of_sigmoid", "cast_floatX",
-           "graph_inputs", "random_updates", "static_shapes", "check_and_raise"]
+           "graph_inputs", "random_updates", "static_shapes", "check_and_raise", "batched_dot"]

@@ -1,14 +1,25 @@
 """A column DBN: a stack of ForwardFeedColumns, then an output layer.
 
-    h_0 = x,  h_i = max_c ForwardFeed_{i,c}(h_{i-1}),  y = outputActivation(h_k W_o + b_o)
+    h_0 = x,  h_s = max_c ForwardFeed_{s,c}(h_{s-1}),  y = outputActivation(h_k W_o + b_o)
 
 `ff_sizes = [[n_11, ..., n_1a], [n_21, ...], ...]`: the hidden sizes of the
 columns of each stage (a stage's input size is the previous stage's last
-size; the first's is `n_in`); every stage has `n_parallel` columns.
+size; the first's is `n_in`); every stage has `n_parallel` columns, each a
+chain of its own hidden layers, pooled by a max over columns at the stage's
+end.  Each stage computes all its columns at one depth as one batched
+product (see `ForwardFeedColumn`), so the graph's size grows with the number
+of layers per column, not with `n_parallel`: the original package's
+`ff_sizes=[[10, 10, 500], [10, 10, 500]], n_parallel=50` (300 dense layers)
+is 6 products.
 
     x (n_examples, n_in)   y (n_examples, n_out)
 
-params: `[[stage_1 params, ..., stage_k params], [W_o, b_o]]`, nested as the DBN's.
+params: `[[stage_1 params, ..., stage_k params], [W_o, b_o]]`, where stage s
+with sizes `[n_1, ..., n_a]` after an input of n_0 holds
+`[[W_1, b_1], ..., [W_a, b_a]]`, W_i `(n_parallel, n_{i-1}, n_i)`,
+b_i `(n_parallel, n_i)`; W_o `(n_a of the last stage, n_out)`, b_o `(n_out,)`.
+`params=` also takes each stage in the per-column layout that DL wrote before
+(`[[[W_1, b_1], ...] per column]`, 2-D W), and stacks it.
 (The original package's note: slower than a DBN and no better;
 benchmarks/state_estimators.py measures both at the same number of weights.)
 """
