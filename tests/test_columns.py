@@ -250,3 +250,11 @@ def test_bad_params_are_refused_with_what_to_give(rng):
         ForwardFeedColumn(rng, x, [4, 5], n_parallel=3, params=per_column)
     with pytest.raises(ValueError, match="has no W"):
         ForwardFeedColumn(rng, x, [4, 5], n_parallel=1, params=[[[None, numpy.zeros(5)]]])
+
+
+def test_the_original_packages_nesting_loads(saved):
+    params, meta, expected = saved
+    stages, output = params
+    x, dbnc = build_saved(meta, list(stages) + [output])  # the original's [stage_1, ..., stage_k, output]
+    assert_allclose(function([x], dbnc.output_deterministic)(expected["x"]), expected["output"],
+                    rtol=1e-6, atol=1e-7)

@@ -19,7 +19,8 @@ with sizes `[n_1, ..., n_a]` after an input of n_0 holds
 `[[W_1, b_1], ..., [W_a, b_a]]`, W_i `(n_parallel, n_{i-1}, n_i)`,
 b_i `(n_parallel, n_i)`; W_o `(n_a of the last stage, n_out)`, b_o `(n_out,)`.
 `params=` also takes each stage in the per-column layout that DL wrote before
-(`[[[W_1, b_1], ...] per column]`, 2-D W), and stacks it.
+(`[[[W_1, b_1], ...] per column]`, 2-D W), and stacks it; and the original
+package's nesting, `[stage_1, ..., stage_k, [W_o, b_o]]` with per-column stages.
 (The original package's note: slower than a DBN and no better;
 benchmarks/state_estimators.py measures both at the same number of weights.)
 """
@@ -27,6 +28,22 @@ from DL.models.ForwardFeedColumn import ForwardFeedColumn
 from DL.models.HiddenLayer import HiddenLayer
 from DL.models.base import Model, check_size, sub_params
 from DL.models.estimator import check_hidden_sizes
+
+
+def _first_leaf(params, depth=0):
+    """The first non-list entry of a nesting, and how many lists deep it is."""
+    if isinstance(params, (list, tuple)) and params:
+        return _first_leaf(params[0], depth + 1)
+    return params, depth
+
+
+def original_nesting(params, n_stages):
+    """`params` as `[[stages], [W_o, b_o]]`, also when given in the original package's
+    nesting `[stage_1, ..., stage_k, [W_o, b_o]]` (each stage per column, 2-D W)."""
+    leaf, depth = _first_leaf(params)
+    if depth == 4 and getattr(leaf, "ndim", None) == 2 and len(params) == n_stages + 1:
+        return [list(params[:-1]), params[-1]]
+    return params
 
 
 class DBNC(Model):
@@ -38,7 +55,7 @@ class DBNC(Model):
         if any(not sizes for sizes in stages):
             raise ValueError("%s: each entry of ff_sizes must list at least one layer size, e.g. "
                              "[[500], [10, 500]], got %r" % (name, ff_sizes))
-        columns_params, output_params = sub_params(params, 2, name)
+        columns_params, output_params = sub_params(original_nesting(params, len(stages)), 2, name)
         columns_params = sub_params(columns_params, len(stages), name + " (params[0], one per stage)")
         self.input = input
         self.columns = []
