@@ -31,6 +31,7 @@ move less.
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -146,7 +147,7 @@ def main():
     print("DBNC on MNIST; %s %s, default linker %s; %s cores, load average %s (a shared machine)"
           % (theano.__name__, theano.__version__, config.linker, os.cpu_count(),
              " ".join("%.1f" % v for v in os.getloadavg())))
-    print("command: python " + " ".join(sys.argv))
+    print("command: python " + shlex.join(sys.argv))
     rows = []
     for name in args.configs:
         with tempfile.TemporaryDirectory(prefix="dl-dbnc-cache-") as folder:

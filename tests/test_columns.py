@@ -85,7 +85,8 @@ def test_params_are_one_stacked_pair_per_depth(column):
 
 def test_a_sequence_input_is_columned_step_by_step(rng):
     x = T.tensor3("x", dtype="float64")
-    model = ForwardFeedColumn(rng, x, [3, 4], n_parallel=3, params=[[shared(rng.randn(3, 3, 4)), shared(rng.randn(3, 4))]])
+    depths = [[shared(rng.randn(3, 3, 4)), shared(rng.randn(3, 4))]]
+    model = ForwardFeedColumn(rng, x, [3, 4], n_parallel=3, params=depths)
     data = rng.randn(2, 5, 3)
     expected = np_columns(data.reshape(10, 3), values_of(model.params)).max(axis=0).reshape(2, 5, 4)
     assert_allclose(function([x], model.output)(data), expected, rtol=1e-12)

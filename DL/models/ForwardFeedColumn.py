@@ -111,6 +111,11 @@ def draw_initial(rng, sizes, n_parallel, given, activation, draws_seeds):
 
 
 class ForwardFeedColumn(Layer):
+    """`n_parallel` columns of `layer_sizes`, max-pooled; see the module's docstring.
+
+    `columns(x, train)` gives every column's output `(n_parallel, n_examples, n_k)`
+    before the max; `apply(x, train)` the pooled output (the forward function of
+    both `output` and `output_deterministic`)."""
 
     def __init__(self, rng, input, layer_sizes, n_parallel, dropout_rate=0, activation="tanh", params=None,
                  input_deterministic=None, name="ForwardFeedColumn"):
