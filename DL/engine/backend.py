@@ -139,11 +139,13 @@ shared = theano.shared
 def batched_dot(a, b):
     """`a[i] . b[i]` for each i: a `(n_batch, n, k)`, b `(n_batch, k, m)` -> `(n_batch, n, m)`.
 
-    One product node whatever n_batch (PyTensor's matmul, which its rewrites turn into
-    BatchedDot; Theano's batched_dot, which PyTensor deprecated)."""
+    A fixed number of nodes whatever n_batch.  PyTensor: matmul, which its rewrites turn
+    into BatchedDot.  Theano: a broadcast product summed over k, because Theano's
+    BatchedDot calls BLAS from its C code, which DL's Theano setup (blas.ldflags=) does
+    not link (its module fails to load: undefined symbol dgemm_)."""
     if BACKEND == "pytensor":
         return T.matmul(a, b)
-    return T.batched_dot(a, b)
+    return (a.dimshuffle(0, 1, 2, "x") * b.dimshuffle(0, "x", 1, 2)).sum(axis=2)
 
 
 def function(inputs, outputs=None, mode=None, **kwargs):
