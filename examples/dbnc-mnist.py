@@ -4,8 +4,11 @@
 Each stage holds `--n-parallel` ForwardFeed columns of the same sizes; the
 stage's output is, unit by unit, the largest of its columns' outputs.  The
 original package's settings were two stages [10, 10, 500] of 50 columns with
-dropout 0.1 and SGD (its note: slow to compile, no better than a DBN);
-benchmarks/state_estimators.py compares DBNC and DBN at equal weights.
+dropout 0.1 and SGD (its note: slow to compile, no better than a DBN).  DL
+computes all columns at one depth as one batched product, so those 300 dense
+layers are 6 products and compile in seconds (benchmarks/dbnc_startup.py
+times them); benchmarks/state_estimators.py compares DBNC and DBN at equal
+weights.
 
     python examples/dbnc-mnist.py --epochs 20
     python examples/dbnc-mnist.py --ff-sizes 10,10,500 10,10,500 --n-parallel 50 --dropout-rate 0.1

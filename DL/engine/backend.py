@@ -144,6 +144,18 @@ else:  # legacy Theano 1.0.5
 shared = theano.shared
 
 
+def batched_dot(a, b):
+    """`a[i] . b[i]` for each i: a `(n_batch, n, k)`, b `(n_batch, k, m)` -> `(n_batch, n, m)`.
+
+    A fixed number of nodes whatever n_batch.  PyTensor: matmul, which its rewrites turn
+    into BatchedDot.  Theano: a broadcast product summed over k, because Theano's
+    BatchedDot calls BLAS from its C code, which DL's Theano setup (blas.ldflags=) does
+    not link (its module fails to load: undefined symbol dgemm_)."""
+    if BACKEND == "pytensor":
+        return T.matmul(a, b)
+    return (a.dimshuffle(0, 1, 2, "x") * b.dimshuffle(0, "x", 1, 2)).sum(axis=2)
+
+
 def function(inputs, outputs=None, mode=None, **kwargs):
     """theano.function, compiled with DL's rewrites on PyTensor's Numba engine.
 
@@ -333,4 +345,4 @@ class RandomStreams(object):
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
            "config", "floatX", "RandomStreams", "softmax", "log_softmax",
            "logits_of_softmax", "logits_of_sigmoid", "cast_floatX",
-           "graph_inputs", "random_updates", "static_shapes", "check_and_raise"]
+           "graph_inputs", "random_updates", "static_shapes", "check_and_raise", "batched_dot"]

@@ -1,14 +1,26 @@
 """A column DBN: a stack of ForwardFeedColumns, then an output layer.
 
-    h_0 = x,  h_i = max_c ForwardFeed_{i,c}(h_{i-1}),  y = outputActivation(h_k W_o + b_o)
+    h_0 = x,  h_s = max_c ForwardFeed_{s,c}(h_{s-1}),  y = outputActivation(h_k W_o + b_o)
 
 `ff_sizes = [[n_11, ..., n_1a], [n_21, ...], ...]`: the hidden sizes of the
 columns of each stage (a stage's input size is the previous stage's last
-size; the first's is `n_in`); every stage has `n_parallel` columns.
+size; the first's is `n_in`); every stage has `n_parallel` columns, each a
+chain of its own hidden layers, pooled by a max over columns at the stage's
+end.  Each stage computes all its columns at one depth as one batched
+product (see `ForwardFeedColumn`), so the graph's size grows with the number
+of layers per column, not with `n_parallel`: the original package's
+`ff_sizes=[[10, 10, 500], [10, 10, 500]], n_parallel=50` (300 dense layers)
+is 6 products.
 
     x (n_examples, n_in)   y (n_examples, n_out)
 
-params: `[[stage_1 params, ..., stage_k params], [W_o, b_o]]`, nested as the DBN's.
+params: `[[stage_1 params, ..., stage_k params], [W_o, b_o]]`, where stage s
+with sizes `[n_1, ..., n_a]` after an input of n_0 holds
+`[[W_1, b_1], ..., [W_a, b_a]]`, W_i `(n_parallel, n_{i-1}, n_i)`,
+b_i `(n_parallel, n_i)`; W_o `(n_a of the last stage, n_out)`, b_o `(n_out,)`.
+`params=` also takes each stage in the per-column layout that DL wrote before
+(`[[[W_1, b_1], ...] per column]`, 2-D W), and stacks it; and the original
+package's nesting, `[stage_1, ..., stage_k, [W_o, b_o]]` with per-column stages.
 (The original package's note: slower than a DBN and no better;
 benchmarks/state_estimators.py measures both at the same number of weights.)
 """
@@ -16,6 +28,22 @@ from DL.models.ForwardFeedColumn import ForwardFeedColumn
 from DL.models.HiddenLayer import HiddenLayer
 from DL.models.base import Model, check_size, sub_params
 from DL.models.estimator import check_hidden_sizes
+
+
+def _first_leaf(params, depth=0):
+    """The first non-list entry of a nesting, and how many lists deep it is."""
+    if isinstance(params, (list, tuple)) and params:
+        return _first_leaf(params[0], depth + 1)
+    return params, depth
+
+
+def original_nesting(params, n_stages):
+    """`params` as `[[stages], [W_o, b_o]]`, also when given in the original package's
+    nesting `[stage_1, ..., stage_k, [W_o, b_o]]` (each stage per column, 2-D W)."""
+    leaf, depth = _first_leaf(params)
+    if depth == 4 and getattr(leaf, "ndim", None) == 2 and len(params) == n_stages + 1:
+        return [list(params[:-1]), params[-1]]
+    return params
 
 
 class DBNC(Model):
@@ -27,7 +55,7 @@ class DBNC(Model):
         if any(not sizes for sizes in stages):
             raise ValueError("%s: each entry of ff_sizes must list at least one layer size, e.g. "
                              "[[500], [10, 500]], got %r" % (name, ff_sizes))
-        columns_params, output_params = sub_params(params, 2, name)
+        columns_params, output_params = sub_params(original_nesting(params, len(stages)), 2, name)
         columns_params = sub_params(columns_params, len(stages), name + " (params[0], one per stage)")
         self.input = input
         self.columns = []
