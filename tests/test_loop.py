@@ -75,7 +75,7 @@ def test_the_hand_written_loop_learns_and_ends_where_optimize_ends(optimize_refe
     (train_x, train_t), _, (test_x, test_t) = data
     baseline = 1 - SklearnLogistic().fit(train_x, train_t).score(test_x, test_t)  # a straight line
     mine = namespace["functions"].test()
-    assert baseline > 0.3 and mine < 0.05 and mine < baseline / 5
+    assert baseline > 0.3 and mine == 0.0  # as DL.md says: 0.000 % (chance: 50 %)
     assert capsys.readouterr().out.strip().splitlines()[-1] == "test error: %.3f %%" % (100 * mine)
     assert mine == result.test_loss
     for ours, theirs in zip(namespace["params"], reference):
