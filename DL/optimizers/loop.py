@@ -148,13 +148,16 @@ def train_loop(functions, stopping, n_epochs, callbacks=(), state=None, test_bat
     n_epochs      the most epochs to train (counting those of a resumed `state`)
     callbacks     objects with the methods of DL.optimizers.callbacks.Callback,
                   called in this order (put a NonFiniteGuard after a Checkpointing)
-    state         a LoopState to continue (e.g. loaded from a checkpoint); default: a new one
+    state         a LoopState(n_train_batches, stopping) to continue (e.g. loaded from a
+                  checkpoint with its load_json); default: a new one
     test_batches  > 0: measure test errors on that many random test minibatches
 
     Returns after a first Ctrl-C too (state.stopped == 'interrupted'); a callback's
     exception (such as NonFiniteCostError) propagates after on_stop."""
     n_batches = functions.n_batches("train")
     state = LoopState(n_batches, stopping) if state is None else state
+    if state.stopping is not stopping:
+        raise ValueError("train_loop: state.stopping must be the EarlyStopping passed as stopping")
     ctrl_c = CtrlC(lambda: _call(callbacks, "on_ctrl_c", state))
     start = time.time() - state.train_seconds
     in_step = False
