@@ -202,9 +202,9 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
 
     final = tuple(functions.error(name) for name in ("train", "valid", "test"))
     bar.write("%s: stopped (%s) after %d epochs, %.1f s; best validation %s %s at iteration %d; "
-              "%s with the best parameters: train %s, valid %s, test %s"
+              "errors with the best parameters: train %s, valid %s, test %s"
               % (optimizer, state.stopped, state.epoch, state.train_seconds, metric.name,
-                 metric.format(stopping.best_valid), stopping.best_iteration, metric.name,
+                 metric.format(stopping.best_valid), stopping.best_iteration,
                  *(metric.format(error) for error in final)))
     return OptimizeResult(final, history=state.history, best_valid_error=float(stopping.best_valid),
                           best_iteration=stopping.best_iteration, test_error_at_best=state.test_at_best,
