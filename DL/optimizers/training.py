@@ -40,7 +40,8 @@ import time
 
 from DL import checkpoint as checkpoints
 from DL.backend import function
-from DL.optimizers.callbacks import Checkpointing, KeepBest, NonFiniteCostError, NonFiniteGuard, Progress
+# NonFiniteCostError and compile_functions are also importable from here, as before
+from DL.optimizers.callbacks import Checkpointing, KeepBest, NonFiniteCostError, NonFiniteGuard, Progress  # noqa: F401
 from DL.optimizers.compiling import (TrainingFunctions, check_dataset, check_graph, compile_functions,  # noqa: F401
                                      compile_training, set_error, update_rule)
 from DL.optimizers.early_stopping import EarlyStopping, tutorial_frequency
@@ -169,7 +170,7 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
     checkpoint, resume = _check_checkpointing(checkpoint, checkpoint_every, resume)
     run_log = RunLog(log) if log is not None else None
 
-    start = time.time()
+    start = time.time()  # every compile goes through this module's `function`: wrap it to record them
     compiled = compile_training(dataset, inputs, cost, params, errors, batch_size, rule, rule_options,
                                 extra_updates, max_grad_norm, mode, guard=True, compiler=function)
     compile_seconds = time.time() - start
