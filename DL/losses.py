@@ -38,6 +38,13 @@ def _masked_mean(values, mask):
     return T.sum(values * weights) / T.maximum(T.sum(weights), 1)
 
 
+def _named(result, metric):
+    """`result`, marked with the metric it is, so that optimize() shows it in its
+    unit (DL.optimizers.metrics: an error rate in percent, an mse as a number)."""
+    result.tag.metric = metric
+    return result
+
+
 def _check_mask(mask, targets):
     if mask is not None and mask.ndim != min(targets.ndim, 2) and mask.ndim != targets.ndim:
         raise ValueError("mask must be (n_examples, n_timesteps) to match the targets; "
@@ -57,7 +64,7 @@ def mse(output, targets, mask=None):
     """Mean squared error over every element (of the valid steps)."""
     _check_same_rank(output, targets, "mse")
     _check_mask(mask, targets)
-    return _masked_mean((output - targets) ** 2, mask)
+    return _named(_masked_mean((output - targets) ** 2, mask), "mse")
 
 
 def nll_binary(output, targets, mask=None):
@@ -120,4 +127,4 @@ def pred_error(pred, targets, mask=None):
                         "pred is %s, targets %s" % (pred.type, targets.type))
     _check_mask(mask, targets)
     wrong = T.cast(T.neq(pred, targets), floatX)
-    return _masked_mean(wrong, mask)
+    return _named(_masked_mean(wrong, mask), "error rate")

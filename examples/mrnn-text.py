@@ -53,9 +53,10 @@ mrnn = MRNN(rng=numpy.random.RandomState(args.seed), input=one_hot[x], n_in=n_ch
             n_out=n_chars, n_fact=args.n_fact, activation="tanh", outputActivation="softmax")
 bits_per_char = nll_multiclass(mrnn.output_deterministic, t) / numpy.log(2)
 
-# optimize() prints `errors` as a percentage: "validation error 210 %" is 2.10 bits per character.
+# metric= names what `errors` measures, so optimize() prints "validation bits per character 2.099".
 result = optimize(dataset=dataset, inputs=[x, t], cost=mrnn.loss(t), params=flatten(mrnn.params),
-                  errors=bits_per_char, n_epochs=args.epochs, batch_size=args.batch_size, patience=10 ** 6,
+                  errors=bits_per_char, metric="bits per character", n_epochs=args.epochs,
+                  batch_size=args.batch_size, patience=10 ** 6,
                   optimizer="adam", learning_rate=args.learning_rate, max_grad_norm=5.0)
 
 # The unigram baseline: each character's frequency in the training text (add-one smoothed).

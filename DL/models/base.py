@@ -128,6 +128,11 @@ class Model(object):
             return losses.nll_binary(self.output, y, mask)
         return losses.mse(self.output, y, mask)
 
+    @property
+    def metric(self):
+        """What `errors` measures, for optimize(metric=...): 'error rate' (softmax, sigmoid) or 'mse'."""
+        return "error rate" if self.outputActivation in ("softmax", "sigmoid") else "mse"
+
     def errors(self, y, mask=None):
         """Symbolic error rate (classes, bits) or mse (real outputs), no dropout."""
         mask = self._mask_for(mask)
