@@ -86,3 +86,14 @@ def test_setup_py_reads_the_project_with_the_venvs_own_setuptools(fresh_venv, pr
     assert packages == ["DL"]
     sources = (info / "SOURCES.txt").read_text()
     assert "DL/optimizers/training.py" in sources and "DL/models/LSTM.py" in sources
+
+
+def test_setup_py_develop_links_the_checkout_into_the_venv(fresh_venv, project_copy):
+    """develop itself, with the venv's own setuptools: afterwards the venv imports DL from
+    the checkout.  (--no-deps: the dependencies would come from the network; without it,
+    setup.py hands them to pip, which picks the releases made for this Python.)"""
+    python, _ = fresh_venv
+    run_setup(python, project_copy, "-q", "develop", "--no-deps")
+    found = subprocess.run([str(python), "-c", "import importlib.util; print(importlib.util.find_spec('DL').origin)"],
+                           capture_output=True, text=True, check=True, cwd="/")
+    assert Path(found.stdout.strip()) == project_copy / "DL" / "__init__.py"
