@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Legacy Theano 1.0.5 beside PyTensor: build .venv-theano, then run the core tests on it.
+# Legacy Theano 1.0.5 beside PyTensor: build .venv-theano, then run the core tests on it
+# (the feed-forward core, the recurrent models, the estimators, io and checkpoints).
 #
 #   scripts/theano-env.sh                 build (once) and run the core tests with DL_BACKEND=theano
 #   scripts/theano-env.sh tests/x.py ...  run these test files instead
@@ -15,7 +16,15 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV="${THEANO_VENV:-.venv-theano}"
 PY="$VENV/bin/python"
-CORE_TESTS=(tests/test_updates.py tests/test_losses.py tests/test_feedforward.py tests/test_optimize.py)
+# What CI runs on Theano: the core, the recurrent models, the estimators, io and checkpoints.
+CORE_TESTS=(tests/test_updates.py tests/test_losses.py tests/test_feedforward.py tests/test_optimize.py
+            tests/test_rnn.py tests/test_mrnn.py tests/test_lstm.py
+            tests/test_use.py tests/test_muse.py tests/test_sse.py tests/test_euse.py
+            tests/test_io.py tests/test_checkpoint.py tests/test_crash_safe.py)
+# Left out of the core run: it starts a dozen fresh processes, each paying Theano's import and
+# module loading (434 s of the core run's 41 min, measured 2026-11-30 on the busy 2 cores).
+# It passes on Theano: `scripts/theano-env.sh tests/test_checkpoint.py` runs it.
+CORE_DESELECT=(--deselect tests/test_checkpoint.py::test_killed_runs_resume_bit_for_bit)
 # Versions that install from wheels (no build) on Python 3.11 beside numpy 1.23.5.
 REQUIREMENTS=("numpy==1.23.5" "scipy==1.10.1" "theano==1.0.5" "matplotlib<3.9" "tqdm>=4.60"
               "sparkprob>=0.1" "scikit-learn==1.5.2" "pytest>=7.4" "hypothesis>=6.80")
@@ -36,10 +45,12 @@ export DL_BACKEND=theano
 export THEANO_FLAGS="${THEANO_FLAGS:+$THEANO_FLAGS,}blas.ldflags="
 export MPLBACKEND="${MPLBACKEND:-Agg}"
 
+options=()
 if [ "$#" -gt 0 ]; then
     tests=("$@")
 else
     tests=()
+    options=("${CORE_DESELECT[@]}")
     for file in "${CORE_TESTS[@]}"; do
         if [ -f "$file" ]; then tests+=("$file"); else echo "theano-env: $file not found, skipped"; fi
     done
@@ -49,4 +60,4 @@ if [ "${#tests[@]}" -eq 0 ]; then
     exit 1
 fi
 "$PY" -c 'import theano, numpy; print("theano-env: Theano %s, NumPy %s" % (theano.__version__, numpy.__version__))'
-exec "$PY" -m pytest -q "${tests[@]}"
+exec "$PY" -m pytest -q "${options[@]}" "${tests[@]}"

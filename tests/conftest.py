@@ -4,6 +4,7 @@ The environment is set before any test module imports DL, so the data
 folder and the matplotlib backend apply to every test.
 """
 import os
+import signal
 from pathlib import Path
 
 # Before NumPy loads OpenBLAS: one thread (small matrices, 2 cores, noisy neighbours).
@@ -25,6 +26,24 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("DL_DATA_DIR", str((REPO / ".." / "shared" / "data").resolve()))
 # Tests never open a window.
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def sigint_disposition():
+    """Set SIGINT's disposition for one test, put the suite's own back after it.
+
+    The suite may start with SIGINT ignored (`nohup make test &`, any background
+    job), and optimize then leaves Ctrl-C alone; a test of Ctrl-C sets what it tests:
+    `sigint_disposition(signal.default_int_handler)` or `(signal.SIG_IGN)`."""
+    previous = signal.getsignal(signal.SIGINT)
+    yield lambda handler: signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
+def default_sigint(sigint_disposition):
+    """Python's own Ctrl-C handler (KeyboardInterrupt) for one test, as in a terminal."""
+    sigint_disposition(signal.default_int_handler)
 
 
 @pytest.fixture

@@ -145,6 +145,7 @@ def uninterrupted(tmp_path_factory):
     return values, result, path
 
 
+@pytest.mark.usefixtures("default_sigint")
 def test_ctrl_c_mid_epoch_saves_the_position_and_resume_is_exact(tmp_path, monkeypatch, uninterrupted):
     values, result, reference = uninterrupted
     path = tmp_path / "checkpoint.npz"
@@ -164,6 +165,7 @@ def test_ctrl_c_mid_epoch_saves_the_position_and_resume_is_exact(tmp_path, monke
     assert_same_checkpoint(reference, path)
 
 
+@pytest.mark.usefixtures("default_sigint")
 def test_second_ctrl_c_stops_inside_the_step_and_keeps_the_last_complete_checkpoint(
         tmp_path, monkeypatch):
     path = tmp_path / "checkpoint.npz"

@@ -78,6 +78,23 @@ def np_loss_pred_errors(act, y, t):
     return mse, y, mse
 
 
+def assert_same_decisions(pred, reference_pred, y, tie=1e-4):
+    """DL's predictions equal NumPy's wherever the decision is clear.  The outputs agree
+    only to ~1e-5 (float32, another BLAS), so where NumPy's y is within `tie` of a tie
+    (top two classes, or 0.5) either side is right: DL's choice must then be one of the
+    tied ones.  Exact ties (a zero-initialized output layer) are the same on every machine."""
+    if pred.ndim < y.ndim:                              # argmax: the gap between the top two
+        top_two = numpy.sort(y, axis=-1)[..., -2:]
+        gap = top_two[..., 1] - top_two[..., 0]
+        chosen = numpy.take_along_axis(y, pred[..., None].astype(int), axis=-1)[..., 0]
+        assert numpy.all(chosen >= top_two[..., 1] - tie), "DL chose a class that is not the top one"
+    else:                                               # rounding at 0.5
+        gap = numpy.abs(y - 0.5)
+    clear = (gap == 0) | (gap >= tie)
+    assert clear.mean() > 0.5, "too few clear decisions to compare"
+    numpy.testing.assert_array_equal(pred[clear], reference_pred[clear])
+
+
 def values_of(model):
     return [p.get_value() for p in flatten(model.params)]
 
@@ -118,7 +135,10 @@ def test_outputs_match_numpy(rng, name, act):
     np_loss, np_pred, np_errors = np_loss_pred_errors(act, y, t_values)
     assert_allclose(output, y, rtol=1e-5, atol=1e-6)
     assert_allclose(deterministic, output)  # no dropout: the two paths agree
-    numpy.testing.assert_array_equal(pred, np_pred if act != "linear" else output)
+    if act == "linear":
+        numpy.testing.assert_array_equal(pred, output)  # DL computes both: pred is the output
+    else:
+        assert_same_decisions(pred, np_pred, y)
     assert_allclose(loss, np_loss, rtol=1e-5)
     assert_allclose(errors, np_errors, rtol=1e-5)
 
@@ -136,7 +156,7 @@ def test_hidden_layer_takes_sequences(rng):
     y = np_softmax(X.astype("float64") @ W + b)
     assert output.shape == (2, 5, N_OUT) and pred.shape == (2, 5)
     assert_allclose(output, y, rtol=1e-5, atol=1e-6)
-    numpy.testing.assert_array_equal(pred, y.argmax(axis=-1))
+    assert_same_decisions(pred, y.argmax(axis=-1), y)
     picked = numpy.log(numpy.take_along_axis(y, ids[..., None], axis=-1)[..., 0])
     assert_allclose(loss, -numpy.sum(picked * M) / M.sum(), rtol=1e-5)
 

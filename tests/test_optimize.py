@@ -189,6 +189,7 @@ def test_best_validation_parameters_are_restored():
         numpy.testing.assert_array_equal(restored, reference)
 
 
+@pytest.mark.usefixtures("default_sigint")
 def test_ctrl_c_stops_cleanly_and_keeps_the_best_parameters(monkeypatch, capsys):
     # A real Ctrl-C: SIGINT sent to this process while the second validation
     # runs (the hook is optimize's own set_error, wrapped).  Whether optimize
@@ -227,6 +228,31 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_parameters(monkeypatch, capsys)
     monkeypatch.setattr(training, "set_error", real_set_error)
     for kept, reference in zip(values(model.params), params_at(result.best_iteration, arrays, **NOISY_SGD)):
         numpy.testing.assert_array_equal(kept, reference)
+
+
+def test_with_sigint_ignored_optimize_leaves_it_ignored_and_trains_to_the_end(
+        monkeypatch, sigint_disposition):
+    # As under `nohup` or in a background job: the user asked for no Ctrl-C, so
+    # optimize installs no handler, and a SIGINT sent mid-run changes nothing.
+    sigint_disposition(signal.SIG_IGN)
+    arrays = task(noise=0.2)
+    real_set_error = training.set_error
+    seen = []
+
+    def set_error_then_sigint(error_function, n_examples, batch_size, batches=None):
+        if n_examples == N_VALID:
+            seen.append(signal.getsignal(signal.SIGINT))
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_set_error(error_function, n_examples, batch_size, batches)
+
+    monkeypatch.setattr(training, "set_error", set_error_then_sigint)
+    n_epochs = 3
+    problem, model = logistic_problem(arrays, n_epochs=n_epochs, **NOISY_SGD)
+    result = optimize(**problem)
+
+    assert len(seen) >= n_epochs and set(seen) == {signal.SIG_IGN}  # no handler while training
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    assert result.stopped == "n_epochs" and result.iterations == n_epochs * N_TRAIN_BATCHES
 
 
 def test_a_non_finite_cost_stops_naming_epoch_and_minibatch():
