@@ -47,7 +47,7 @@ MODELS = [
      ValueError, "valid ones"),
     ("HiddenLayer 1-D input", lambda _: HiddenLayer(rng, T.vector(), 5, 3), ValueError, "n_examples"),
     ("HiddenLayer integer input", lambda _: HiddenLayer(rng, int_matrix, 5, 3), TypeError, "dtype"),
-    ("HiddenLayer no input", lambda _: HiddenLayer(rng, None, 5, 3), TypeError, "input"),
+    ("HiddenLayer input not a tensor", lambda _: HiddenLayer(rng, "x", 5, 3), TypeError, "input"),
     ("HiddenLayer dropout_rate=1", lambda _: HiddenLayer(rng, x, 5, 3, dropout_rate=1.0),
      ValueError, "dropout_rate"),
     ("HiddenLayer params not [W, b]", lambda _: HiddenLayer(rng, x, 5, 3, params=[W(5, 3)]),

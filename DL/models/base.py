@@ -172,6 +172,13 @@ class Model(object):
         self.output = self.apply(self.input, train=True)
         self.output_deterministic = self.apply(self.input, train=False) if self.drops else self.output
 
+    def __getattr__(self, name):
+        # only reached for attributes never set: say why a hook is missing
+        if name in ("output", "output_deterministic") and self.__dict__.get("input", 0) is None:
+            raise AttributeError("%s was built with input=None: it holds its parameters only; "
+                                 "apply it with .apply(x, train)" % self.__dict__.get("name", type(self).__name__))
+        raise AttributeError("%r object has no attribute %r" % (type(self).__name__, name))
+
     @property
     def drops(self):
         """True when the training path drops units (its own or a layer's)."""
@@ -179,18 +186,22 @@ class Model(object):
 
     @property
     def params(self):
+        """The shared variables, nested one list per layer: what `params=` takes back."""
         return [layer.params for layer in self.layers]
 
     @property
     def L1(self):
+        """Symbolic scalar: the sum of |w| over the layers' weights (not biases)."""
         return layers_L1(self.layers)
 
     @property
     def L2_sqr(self):
+        """Symbolic scalar: the sum of w ** 2 over the layers' weights (not biases)."""
         return layers_L2_sqr(self.layers)
 
     @property
     def updates(self):
+        """(shared generator, next state) pairs of the training path's random draws."""
         collected = []
         for layer in self.layers:
             collected.extend(layer.updates)
@@ -235,8 +246,10 @@ class Layer(Model):
 
     @property
     def L1(self):
+        """Symbolic scalar: the sum of |w| over `weights`."""
         return L1(self.weights)
 
     @property
     def L2_sqr(self):
+        """Symbolic scalar: the sum of w ** 2 over `weights`."""
         return L2_sqr(self.weights)
