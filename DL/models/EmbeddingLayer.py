@@ -71,12 +71,15 @@ class EmbeddingLayer(Layer):
 
     @property
     def weights(self):
+        """The matrices L1 and L2_sqr penalize."""
         return [self.W]
 
     @property
     def params(self):
+        """`[W (n_in, n_out)]`."""
         return [self.W]
 
     @property
     def L1(self):
+        """0: a sparse table would leave rare words at zero, so only L2 applies."""
         return 0  # a sparse table would leave rare words at zero: only L2 applies

@@ -66,8 +66,10 @@ class HiddenLayer(Layer):
 
     @property
     def weights(self):
+        """The matrices L1 and L2_sqr penalize."""
         return [self.W]
 
     @property
     def params(self):
+        """`[W (n_in, n_out), b (n_out,)]`."""
         return [self.W, self.b]

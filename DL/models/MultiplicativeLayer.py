@@ -93,8 +93,10 @@ class MultiplicativeLayer(Layer):
 
     @property
     def weights(self):
+        """The matrices L1 and L2_sqr penalize."""
         return [self.W_fi, self.W_of, self.W_fm, self.W_om]
 
     @property
     def params(self):
+        """`[W_fi, W_of, W_fm, W_om, b]` (the original package's order)."""
         return self.weights + [self.b]
