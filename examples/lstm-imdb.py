@@ -19,6 +19,7 @@ import numpy
 from DL import datasets
 from DL.backend import theano, T, RandomStreams
 from DL.dropout import dropout
+from DL.losses import nll_multiclass, pred_error, pred_multiclass
 from DL.models import EmbeddingLayer, HiddenLayer, LSTM
 from DL.optimizers import optimize
 from DL.pooling import mean_pool
@@ -58,15 +59,18 @@ embedding = EmbeddingLayer(rng=rng, input=x, n_in=args.vocabulary_size, n_out=ar
 lstm = LSTM(rng=rng, input=embedding.output, mask=mask, n_units=args.n_units, activation="tanh")
 pooled = mean_pool(lstm.output, mask)                # (n_examples, n_units)
 srng = RandomStreams(args.seed)
-classifier = HiddenLayer(rng=rng, input=dropout(srng, args.dropout_rate, pooled), n_in=args.n_units,
-                         n_out=2, activation="softmax", input_deterministic=pooled)
+# One softmax layer, applied twice: to the dropped-out vector for training, to the vector itself
+# for prediction (DL.losses has the loss and the error of any output).
+classifier = HiddenLayer(rng=rng, input=None, n_in=args.n_units, n_out=2, activation="softmax")
+probabilities = classifier.apply(dropout(srng, args.dropout_rate, pooled), train=True)
+prediction = pred_multiclass(classifier.apply(pooled, train=False))
 
-result = optimize(dataset=dataset, inputs=[x, t, mask], cost=classifier.loss(t),
+result = optimize(dataset=dataset, inputs=[x, t, mask], cost=nll_multiclass(probabilities, t),
                   params=flatten([embedding.params, lstm.params, classifier.params]),
-                  errors=classifier.errors(t), updates=srng.updates(), n_epochs=args.epochs,
+                  errors=pred_error(prediction, t), updates=srng.updates(), n_epochs=args.epochs,
                   batch_size=args.batch_size, patience=10 ** 6, optimizer="adadelta")
 
-predict = theano.function([x, mask], classifier.pred)
+predict = theano.function([x, mask], prediction)
 test_ids, test_labels, test_mask = imdb[2]
 print("predict:", predict(test_ids[-10:], test_mask[-10:]))
 print("answer: ", test_labels[-10:])

@@ -49,7 +49,7 @@ result = rmsprop(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(mlp.p
 if args.plot:
     viz.plot_history(result.history, args.plot)
 
-hidden = theano.function([x], mlp.hiddenLayer.output_deterministic)  # (n, 784) -> (n, n_hidden)
+hidden = theano.function([x], mlp.hiddenLayer.apply(x, train=False))  # (n, 784) -> (n, n_hidden)
 test_x, test_t = mnist[2]
 pixels, digits = test_x[:args.points], test_t[:args.points]
 features = hidden(pixels)

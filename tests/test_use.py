@@ -178,7 +178,7 @@ def test_mask_counts_a_prediction_only_where_the_next_observation_is_real(rng):
     mask[0, 3:] = 0  # sequence 0 has 3 observations: y_0, y_1 have targets
     use = use64(rng)
     m = T.matrix("mask", dtype="float64")
-    output, loss = function([use.obs, use.act, m], [use.output, use.loss(m)])(obs, act, mask)
+    output, loss = function([use.obs, use.act, m], [use.output, use.loss(mask=m)])(obs, act, mask)
     picked = numpy.log(numpy.sum(output[:, :-1] * obs[:, 1:], axis=-1))
     assert_allclose(loss, -numpy.sum(picked * mask[:, 1:]) / mask[:, 1:].sum(), rtol=1e-10)
 
@@ -208,7 +208,7 @@ def test_dropout_masks_are_drawn_once_per_sequence_and_only_for_training(rng):
     assert not numpy.allclose(first, second), "the training path drew the same masks twice"
     assert_allclose(deterministic, deterministic_again)
     # the states' masks live outside the scan: one draw per layer, not one per step
-    assert len(use._own_updates) == len(use.filter.mask_sizes) + len(use.transform.mask_sizes)
+    assert len(use.srng.updates()) == len(use.filter.mask_sizes) + len(use.transform.mask_sizes)
 
 
 def test_prediction_reads_the_past_and_the_current_action_only(rng):

@@ -72,28 +72,32 @@ class LSTMRecurrence(Op):
             dH = T.zeros_like(H)
         if isinstance(dC.type, DisconnectedType):
             dC = T.zeros_like(C)
-        dA, dU, dmask = LSTMRecurrenceGrad()(mask, U, H, C, G, dH, dC)
+        dA, dU, dmask = LSTMRecurrenceGrad()(input_part, mask, U, H, C, G, dH, dC)
         return [dA, dmask, dU]
 
 class LSTMRecurrenceGrad(Op):
-    """(mask, U, h, c, gates, dh, dc) -> (d input_part, d U, d mask): see DL.engine.numba_lstm."""
+    """(input_part, mask, U, h, c, gates, dh, dc) -> (d input_part, d U, d mask).
+
+    The Numba kernel (DL.engine.numba_lstm) reads the kept gates and ignores
+    input_part; the JAX code differentiates its own forward pass (`jax.vjp`),
+    which starts from input_part."""
     __props__ = ()
 
     def make_node(self, *inputs):
-        mask, U, H, C, G, dH, dC = (T.as_tensor_variable(v) for v in inputs)
+        input_part, mask, U, H, C, G, dH, dC = (T.as_tensor_variable(v) for v in inputs)
         dtype = G.dtype
         dH, dC = T.cast(dH, dtype), T.cast(dC, dtype)
-        return Apply(self, [mask, U, H, C, G, dH, dC],
+        return Apply(self, [input_part, mask, U, H, C, G, dH, dC],
                      [_tensor(dtype, 3), _tensor(dtype, 2), _tensor(dtype, 2)])
 
     def perform(self, node, inputs, outputs):
         _, backward, fast = _kernels()
-        for storage, value in zip(outputs, backward(*inputs, fast)):
+        for storage, value in zip(outputs, backward(*inputs[1:], fast)):
             storage[0] = value
 
     def infer_shape(self, fgraph, node, shapes):
-        mask, U, _, _, G = shapes[:5]
-        return [G, U, mask]
+        input_part, mask, U = shapes[:3]
+        return [input_part, U, mask]
 
     def pullback(self, inputs, outputs, output_grads):
         return [grad_not_implemented(self, i, v, "second derivatives of the fused LSTM")
@@ -125,76 +129,50 @@ def register_numba():
         _, backward, fast = _kernels()
 
         @numba_njit
-        def lstm_recurrence_grad(mask, U, H, C, G, dH, dC):
+        def lstm_recurrence_grad(input_part, mask, U, H, C, G, dH, dC):
             return backward(mask, U, H, C, G, dH, dC, fast)
 
         return lstm_recurrence_grad, _cache_key(op, node, fast)
 
 def register_jax():
-    """The JAX engine (and so GPUs): the same two passes as lax.scan loops, traced once."""
+    """The JAX engine (and so GPUs): the forward pass as a lax.scan of the step, traced
+    once; the backward pass is `jax.vjp` of that forward pass, so the maths is written once."""
     import jax
     import jax.numpy as jnp
     from pytensor.link.jax.dispatch import jax_funcify
 
+    def lstm_recurrence_jax(input_part, mask, U):
+        """(h, c, gates), time major, as LSTMRecurrence: DL.models.LSTM.lstm_step with tanh."""
+        n = U.shape[0]
+        start = jnp.zeros((input_part.shape[1], n), input_part.dtype)
+
+        def step(carry, inputs):
+            h_prev, c_prev = carry
+            part, keep = inputs
+            a = part + h_prev @ U
+            gates = jnp.concatenate([jax.nn.sigmoid(a[:, :3 * n]), jnp.tanh(a[:, 3 * n:])], axis=1)
+            c_new = gates[:, n:2 * n] * c_prev + gates[:, :n] * gates[:, 3 * n:]
+            h_new = gates[:, 2 * n:3 * n] * jnp.tanh(c_new)
+            keep = keep[:, None]
+            c = keep * c_new + (1 - keep) * c_prev
+            h = keep * h_new + (1 - keep) * h_prev
+            return (h, c), (h, c, gates)
+
+        _, (H, C, G) = jax.lax.scan(step, (start, start), (input_part, mask))
+        return H, C, G
+
+    def lstm_recurrence_grad_jax(input_part, mask, U, H, C, G, dH, dC):
+        """(d input_part, d U, d mask): the pullback of `lstm_recurrence_jax` at its inputs."""
+        _, pullback = jax.vjp(lstm_recurrence_jax, input_part, mask, U)
+        dA, dmask, dU = pullback((dH, dC, jnp.zeros_like(G)))
+        return dA, dU, dmask
+
     @jax_funcify.register(LSTMRecurrence)
     def _jax_lstm_recurrence(op, **kwargs):
-        def lstm_recurrence_jax(input_part, mask, U):
-            n = U.shape[0]
-            start = jnp.zeros((input_part.shape[1], n), input_part.dtype)
-
-            def step(carry, inputs):
-                h_prev, c_prev = carry
-                part, keep = inputs
-                a = part + h_prev @ U
-                gates = jnp.concatenate([jax.nn.sigmoid(a[:, :3 * n]), jnp.tanh(a[:, 3 * n:])], axis=1)
-                c_new = gates[:, n:2 * n] * c_prev + gates[:, :n] * gates[:, 3 * n:]
-                h_new = gates[:, 2 * n:3 * n] * jnp.tanh(c_new)
-                keep = keep[:, None]
-                c = keep * c_new + (1 - keep) * c_prev
-                h = keep * h_new + (1 - keep) * h_prev
-                return (h, c), (h, c, gates)
-
-            _, (H, C, G) = jax.lax.scan(step, (start, start), (input_part, mask))
-            return H, C, G
-
         return lstm_recurrence_jax
 
     @jax_funcify.register(LSTMRecurrenceGrad)
     def _jax_lstm_recurrence_grad(op, **kwargs):
-        def lstm_recurrence_grad_jax(mask, U, H, C, G, dH, dC):
-            n = U.shape[0]
-            zero = jnp.zeros_like(H[:1])
-            H_prev = jnp.concatenate([zero, H[:-1]])
-            C_prev = jnp.concatenate([zero, C[:-1]])
-
-            def step(carry, inputs):
-                dh, dc = carry
-                gates, h_prev, c_prev, keep, dh_t, dc_t = inputs
-                dh, dc = dh + dh_t, dc + dc_t
-                input_gate, forget_gate = gates[:, :n], gates[:, n:2 * n]
-                output_gate, candidate = gates[:, 2 * n:3 * n], gates[:, 3 * n:]
-                c_new = forget_gate * c_prev + input_gate * candidate
-                tanh_c = jnp.tanh(c_new)
-                h_new = output_gate * tanh_c
-                dmask = jnp.sum(dh * (h_new - h_prev), axis=1) + jnp.sum(dc * (c_new - c_prev), axis=1)
-                keep = keep[:, None]
-                dh_new = keep * dh
-                dc_new = keep * dc + dh_new * output_gate * (1 - tanh_c * tanh_c)
-                squashed = gates[:, :3 * n]
-                da = jnp.concatenate([
-                    jnp.concatenate([dc_new * candidate, dc_new * c_prev, dh_new * tanh_c], axis=1)
-                    * squashed * (1 - squashed),
-                    dc_new * input_gate * (1 - candidate * candidate)], axis=1)
-                dc = dc_new * forget_gate + (1 - keep) * dc
-                dh = da @ U.T + (1 - keep) * dh
-                return (dh, dc), (da, dmask)
-
-            start = jnp.zeros_like(H[0])
-            _, (dA, dmask) = jax.lax.scan(step, (start, start), (G, H_prev, C_prev, mask, dH, dC),
-                                          reverse=True)
-            dU = H_prev.reshape(-1, n).T @ dA.reshape(-1, 4 * n)
-            return dA, dU, dmask
-
         return lstm_recurrence_grad_jax
 
 

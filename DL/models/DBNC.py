@@ -47,6 +47,21 @@ def original_nesting(params, n_stages):
 
 
 class DBNC(Model):
+    """Stages of ForwardFeedColumns, each max-pooled over its columns, then an output layer.
+
+    rng              numpy.random.RandomState: draws every stage's weights, then the output's
+    input            symbolic float `(n_examples, n_in)` (or with a time axis), or None
+    n_in, n_out      input size and number of outputs (classes for softmax)
+    ff_sizes         one list of hidden sizes per stage, e.g. `[[10, 10, 500], [10, 10, 500]]`
+    n_parallel       columns per stage
+    dropout_rate     in [0, 1): every hidden layer's output is dropped on the training path
+    activation       hidden activation; outputActivation picks loss, pred and errors
+    params           None, or the nesting of `model.params` (see the module's docstring;
+                     per-column layouts of earlier files are stacked on load)
+
+    Hooks: output, output_deterministic `(n_examples, n_out)`, pred, loss(y), errors(y),
+    params, L1, L2_sqr, updates; `columns` the stages, `outputLayer` the output layer.
+    """
 
     def __init__(self, rng, input, n_in, n_out, ff_sizes, n_parallel=1, dropout_rate=0, activation="tanh",
                  outputActivation="softmax", params=None, name="DBNC"):
@@ -57,21 +72,18 @@ class DBNC(Model):
                              "[[500], [10, 500]], got %r" % (name, ff_sizes))
         columns_params, output_params = sub_params(original_nesting(params, len(stages)), 2, name)
         columns_params = sub_params(columns_params, len(stages), name + " (params[0], one per stage)")
-        self.input = input
+        self.name = name
         self.columns = []
-        top, top_deterministic, n_top = input, input, n_in
+        n_top = n_in
         for i, sizes in enumerate(stages):
-            column = ForwardFeedColumn(rng, top, [n_top] + sizes, n_parallel, dropout_rate, activation,
-                                       columns_params[i], input_deterministic=top_deterministic,
-                                       name="%s.columns[%d]" % (name, i))
-            self.columns.append(column)
-            top, top_deterministic, n_top = column.output, column.output_deterministic, sizes[-1]
-        self.outputLayer = HiddenLayer(rng, top, n_top, n_out, 0, output_params, outputActivation,
-                                       input_deterministic=top_deterministic, name=name + ".outputLayer")
+            self.columns.append(ForwardFeedColumn(rng, None, [n_top] + sizes, n_parallel, dropout_rate,
+                                                  activation, columns_params[i],
+                                                  name="%s.columns[%d]" % (name, i)))
+            n_top = sizes[-1]
+        self.outputLayer = HiddenLayer(rng, None, n_top, n_out, 0, output_params, outputActivation,
+                                       name=name + ".outputLayer")
         self.layers = self.columns + [self.outputLayer]
-        self.outputActivation = self.outputLayer.outputActivation
-        self.output = self.outputLayer.output
-        self.output_deterministic = self.outputLayer.output_deterministic
+        self.connect(input)
 
     @property
     def params(self):

@@ -21,11 +21,24 @@ kLayer, predictorFF, outputLayer]`.
 from DL.backend import T, floatX
 from DL.models.EmbeddingLayer import EmbeddingLayer
 from DL.models.base import check_size, sub_params
-from DL.models.estimator import (NextObservationEstimator, check_deep_sizes, check_sequences,
+from DL.models.estimator import (DeepEstimator, NextObservationEstimator, check_deep_sizes, check_sequences,
                                  observed_targets)
 
 
-class EUSE(NextObservationEstimator):
+class EUSE(DeepEstimator, NextObservationEstimator):
+    """The Embedded Unsupervised State Estimator (equations in the module docstring).
+
+    Arguments as the USE's, except
+    obs     symbolic integer ids `(n_examples, n_timesteps)` in 0 .. n_obs - 1, or
+            one-hot floats `(n_examples, n_timesteps, n_obs)`
+    e_obs   the size of each id's embedding
+    params  None, or `[k0, embeddingLayer, observationFF, filterFF, hLayer, transformFF,
+            actionFF, kLayer, predictorFF, outputLayer]`
+
+    Parts: observation [embeddingLayer, observationFF], then as the USE's.
+    Hooks as the USE's (output `(n_examples, n_timesteps, n_obs)`); loss(mask=None)
+    and errors(mask=None) take no targets.
+    """
 
     def __init__(self, rng, obs, act, n_obs, e_obs, n_act, n_hidden, dropout_rate=0, ff_obs=None, ff_filt=None,
                  ff_trans=None, ff_act=None, ff_pred=None, activation="tanh", outputActivation="softmax",
@@ -33,18 +46,18 @@ class EUSE(NextObservationEstimator):
         sizes = check_deep_sizes(name, ff_obs, ff_filt, ff_trans, ff_act, ff_pred)
         e_obs = check_size(e_obs, name + ": e_obs")
         params = sub_params(params, 10, name)
-        self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
+        super().__init__(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
         onehot = getattr(obs, "ndim", None) == 3
         self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name, "float" if onehot else "int")
         self.embeddingLayer = EmbeddingLayer(rng, self.obs, n_obs, e_obs, onehot, params[1],
                                              name=name + ".embeddingLayer")
-        embedded = self.embeddingLayer.output
-        self.layers = [self.embeddingLayer] + self._deep_parts(
-            rng, (embedded, embedded), e_obs, checked_act, n_act, n_obs, sizes, params[2:])
+        self.layers = [self.embeddingLayer] + self.deep_parts(rng, e_obs, n_act, n_obs, sizes, params[2:])
+        self.observation = [self.embeddingLayer, self.observationFF]
+        self.connect((self.obs, checked_act))
         if onehot:
             observed = observed_targets(self.obs, self.outputActivation)
         elif self.outputActivation == "softmax":
             observed = self.obs
         else:
             observed = T.eye(self.embeddingLayer.W.shape[0], dtype=floatX)[self.obs]
-        self._next_observation(observed)
+        self.next_observation_targets(observed)

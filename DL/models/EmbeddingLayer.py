@@ -32,6 +32,18 @@ def checked_ids(ids, n_in, owner):
 
 
 class EmbeddingLayer(Layer):
+    """A table of `n_in` learned vectors of `n_out` numbers: output = W[ids].
+
+    rng     numpy.random.RandomState: draws W uniform in +-0.01
+    input   symbolic integer ids of any shape, e.g. `(n_examples, n_timesteps)`;
+            with `onehot=True` float one-hot rows `(..., n_in)`; or None (parameters only)
+    n_in    the number of ids (the vocabulary);  n_out  numbers per id
+    onehot  take one-hot float rows instead of ids
+    params  None, or `[W (n_in, n_out)]`
+
+    Hooks: output = output_deterministic, the input's shape plus `(n_out,)`
+    (no dropout: both paths are one lookup); params `[W]`; L1 0, L2_sqr over W.
+    """
 
     def __init__(self, rng, input, n_in, n_out, onehot=False, params=None, name="EmbeddingLayer"):
         self.name = name
@@ -41,26 +53,33 @@ class EmbeddingLayer(Layer):
         (W_value,) = sub_params(params, 1, name)
         self.W = make_param(W_value, (n_in, n_out), "W", name, lambda: numpy.asarray(
             rng.uniform(-INITIAL_SCALE, INITIAL_SCALE, size=(n_in, n_out)), dtype=floatX))
+        self.connect(input)
 
+    def check_input(self, input):
+        """One-hot float rows `(..., n_in)` (onehot=True) or integer ids of any shape."""
         if self.onehot:
-            self.input = as_tensor(input, "%s: input" % name, (1, 2, 3, 4),
-                                   "one-hot rows (..., n_in=%d)" % n_in)
-            self.output = T.dot(self.input, self.W)
-        else:
-            self.input = as_tensor(input, "%s: input" % name, (0, 1, 2, 3),
-                                   "integer ids, e.g. (n_examples, n_timesteps)", kind="int")
-            self.output = self.W[checked_ids(self.input, n_in, name)]
-        # No dropout here: both paths are the same lookup.
-        self.output_deterministic = self.output
+            return as_tensor(input, "%s: input" % self.name, (1, 2, 3, 4),
+                             "one-hot rows (..., n_in=%d)" % self.n_in)
+        return as_tensor(input, "%s: input" % self.name, (0, 1, 2, 3),
+                         "integer ids, e.g. (n_examples, n_timesteps)", kind="int")
+
+    def apply(self, x, train=False):
+        """The vectors of ids `x` (`x` one-hot rows `(..., n_in)` with onehot=True): `x.shape + (n_out,)`."""
+        if self.onehot:
+            return T.dot(x, self.W)
+        return self.W[checked_ids(x, self.n_in, self.name)]
 
     @property
     def weights(self):
+        """The matrices L1 and L2_sqr penalize."""
         return [self.W]
 
     @property
     def params(self):
+        """`[W (n_in, n_out)]`."""
         return [self.W]
 
     @property
     def L1(self):
+        """0: a sparse table would leave rare words at zero, so only L2 applies."""
         return 0  # a sparse table would leave rare words at zero: only L2 applies

@@ -10,29 +10,36 @@ from DL.models.HiddenLayer import HiddenLayer
 from DL.models.base import Model, check_size, sub_params
 
 
-def chain(rng, input, layer_sizes, dropout_rate, params, activation, owner,
-          input_deterministic=None):
-    """HiddenLayers from `layer_sizes`, each feeding the next, on both paths."""
+def hidden_layers(rng, layer_sizes, dropout_rate, params, activation, owner):
+    """HiddenLayers (parameters only) from `layer_sizes = [n_in, n_1, ..., n_k]`:
+    layer i maps n_{i-1} to n_i; `params` one `[W, b]` per layer, or None."""
     if not isinstance(layer_sizes, (list, tuple)) or len(layer_sizes) < 1:
         raise ValueError("%s: layer_sizes must list the input size and then each layer's size, "
                          "got %r" % (owner, layer_sizes))
     sizes = [check_size(size, "%s: layer_sizes[%d]" % (owner, i)) for i, size in enumerate(layer_sizes)]
     layer_params = sub_params(params, len(sizes) - 1, owner)
-    layers = []
-    train_x, det_x = input, input if input_deterministic is None else input_deterministic
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layer = HiddenLayer(rng, train_x, n_in, n_out, dropout_rate, layer_params[i], activation,
-                            input_deterministic=det_x, name="%s.layers[%d]" % (owner, i))
-        layers.append(layer)
-        train_x, det_x = layer.output, layer.output_deterministic
-    return layers, train_x, det_x
+    return [HiddenLayer(rng, None, n_in, n_out, dropout_rate, layer_params[i], activation,
+                        name="%s.layers[%d]" % (owner, i))
+            for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))]
 
 
 class ForwardFeed(Model):
+    """A chain of HiddenLayers: h_i = activation(h_{i-1} W_i + b_i).
+
+    rng           numpy.random.RandomState: draws each layer's W (and dropout seed) in turn
+    input         symbolic float `(n_examples, n_in)` (or with a time axis), or None
+    layer_sizes   `[n_in, n_1, ..., n_k]`; `[n_in]` alone is the identity
+    dropout_rate  in [0, 1): each layer's output is dropped on the training path
+    params        None, or one `[W_i (n_{i-1}, n_i), b_i (n_i,)]` per layer
+    activation    every layer's activation (a DL.activations name or a function)
+
+    Hooks: output, output_deterministic `(n_examples, n_k)`, params, L1, L2_sqr, updates;
+    `layers` the HiddenLayers.  As an output, the last layer's activation picks the loss.
+    """
 
     def __init__(self, rng, input, layer_sizes=None, dropout_rate=0, params=None,
-                 activation="tanh", input_deterministic=None, name="ForwardFeed"):
-        self.input = input
-        self.layers, self.output, self.output_deterministic = chain(
-            rng, input, layer_sizes, dropout_rate, params, activation, name, input_deterministic)
-        self.outputActivation = activation if isinstance(activation, str) else "linear"
+                 activation="tanh", name="ForwardFeed"):
+        self.name = name
+        self.layers = hidden_layers(rng, layer_sizes, dropout_rate, params, activation, name)
+        self.outputLayer = self.layers[-1] if self.layers else None
+        self.connect(input)

@@ -37,7 +37,7 @@ from DL import activations
 from DL.backend import T, RandomStreams, batched_dot
 from DL.dropout import check_rate, dropout
 from DL.init import glorot_uniform, zeros
-from DL.models.base import Layer, as_tensor, check_size, make_param, seed_from, sub_params
+from DL.models.base import Layer, check_size, make_param, seed_from, sub_params
 
 
 def check_layer_sizes(layer_sizes, owner):
@@ -118,13 +118,13 @@ class ForwardFeedColumn(Layer):
     both `output` and `output_deterministic`)."""
 
     def __init__(self, rng, input, layer_sizes, n_parallel, dropout_rate=0, activation="tanh", params=None,
-                 input_deterministic=None, name="ForwardFeedColumn"):
+                 name="ForwardFeedColumn"):
         self.name = name
         self.n_parallel = check_size(n_parallel, name + ": n_parallel")
         self.layer_sizes = sizes = check_layer_sizes(layer_sizes, name)
         self.dropout_rate = check_rate(dropout_rate)
         self.activation = activations.get(activation)
-        self.input = as_tensor(input, name + ": input", (2, 3), "(n_examples, n_in)")
+        self.outputActivation = "linear"  # as an output: real values, mse
         P = self.n_parallel
 
         given = depth_params(params, P, len(sizes) - 1, name)
@@ -138,11 +138,7 @@ class ForwardFeedColumn(Layer):
             self.bs.append(make_param(b_value, (P, n_out), "layers[%d].b" % i, name, lambda: zeros(P, n_out)))
 
         self.srng = RandomStreams(seeds[0]) if seeds else None
-        self.output = self.apply(self.input, train=True)
-        if input_deterministic is None:
-            input_deterministic = self.input
-        self.output_deterministic = self.apply(input_deterministic, train=False)
-        self.outputActivation = "linear"  # as an output: real values, mse
+        self.connect(input)
 
     def columns(self, x, train=False):
         """Every column's output, `(n_parallel, n_examples, n_k)`, for x `(n_examples, n_0)`."""

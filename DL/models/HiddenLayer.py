@@ -13,37 +13,47 @@ from DL import activations
 from DL.backend import T, RandomStreams
 from DL.dropout import check_rate, dropout
 from DL.init import glorot_uniform, zeros
-from DL.models.base import Layer, as_tensor, check_size, make_param, seed_from, sub_params
+from DL.models.base import Layer, check_size, make_param, seed_from, sub_params
 
 
 class HiddenLayer(Layer):
+    """output = activation(input W + b), units dropped on the training path.
+
+    rng           numpy.random.RandomState (or Generator): draws W, then the dropout seed
+    input         symbolic float `(n_examples, n_in)` or `(n_examples, n_timesteps, n_in)`,
+                  or None: parameters only, to `apply` to other tensors
+    n_in, n_out   sizes: W `(n_in, n_out)`, b `(n_out,)`
+    dropout_rate  in [0, 1): the share of output units dropped on the training path
+    params        None, or `[W, b]` (shared variables or arrays)
+    activation    a name of DL.activations ('tanh', 'sigmoid', 'relu', 'cappedrelu',
+                  'linear', 'softmax') or a function
+
+    Hooks: output, output_deterministic `(n_examples, n_out)`, pred, loss(y),
+    errors(y), params `[W, b]`, L1, L2_sqr (W only), updates (dropout draws).
+    """
 
     def __init__(self, rng, input, n_in, n_out, dropout_rate=0, params=None,
-                 activation="tanh", input_deterministic=None, name="HiddenLayer"):
+                 activation="tanh", name="HiddenLayer"):
         self.name = name
         n_in = check_size(n_in, "%s: n_in" % name)
         n_out = check_size(n_out, "%s: n_out" % name)
         self.dropout_rate = check_rate(dropout_rate)
         self.activation = activations.get(activation)
         self.outputActivation = activations.name_of(activation)
-        self.input = as_tensor(input, "%s: input" % name, (2, 3), "(n_examples, n_in)")
 
         W_value, b_value = sub_params(params, 2, name)
         self.W = make_param(W_value, (n_in, n_out), "W", name,
                             lambda: glorot_uniform(rng, n_in, n_out, self.outputActivation))
         self.b = make_param(b_value, (n_out,), "b", name, lambda: zeros(n_out))
-
         self.srng = RandomStreams(seed_from(rng)) if self.dropout_rate > 0 else None
-        self.output = self.apply(self.input, train=True)
-        if input_deterministic is None:
-            input_deterministic = self.input
-        self.output_deterministic = self.apply(input_deterministic, train=False)
+        self.connect(input)
 
     def preactivation(self, x):
+        """x W + b: `(..., n_in)` -> `(..., n_out)`."""
         return T.dot(x, self.W) + self.b
 
     def apply(self, x, train=False):
-        """This layer on another input `x` (shares the weights)."""
+        """activation(x W + b) for x `(..., n_in)`, dropped out when `train`; shares the weights."""
         h = self.activation(self.preactivation(x))
         if train and self.dropout_rate > 0:
             h = dropout(self.srng, self.dropout_rate, h)
@@ -51,12 +61,10 @@ class HiddenLayer(Layer):
 
     @property
     def weights(self):
+        """The matrices L1 and L2_sqr penalize."""
         return [self.W]
 
     @property
     def params(self):
+        """`[W (n_in, n_out), b (n_out,)]`."""
         return [self.W, self.b]
-
-    @property
-    def updates(self):
-        return self.srng.updates() if self.srng is not None else []

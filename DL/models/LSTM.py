@@ -41,12 +41,14 @@ N_GATES = len(GATE_ORDER)
 
 
 def gate_blocks(rng, n_units):
-    """(n_units, 4 n_units): one orthogonal block per gate."""
+    """`(n_units, 4 n_units)`: one orthogonal `(n_units, n_units)` block per gate, drawn from `rng`."""
     return numpy.concatenate([orthogonal(rng, n_units) for _ in range(N_GATES)], axis=1)
 
 
 def lstm_step(input_part_t, h_tm1, c_tm1, U, activation):
-    """One LSTM step from the hoisted x_t W + b; returns (h_t, c_t)."""
+    """One LSTM step, the definition: (h_t, c_t) `(n_examples, n_units)` each, from the
+    hoisted input_part_t = x_t W + b `(n_examples, 4 n_units)`, h_{t-1} and c_{t-1}
+    `(n_examples, n_units)`, U `(n_units, 4 n_units)` and the activation function."""
     n = U.shape[0]
     gates = input_part_t + T.dot(h_tm1, U)
     squashed = sigmoid(gates[:, :3 * n])  # the three gates in one elementwise pass
@@ -57,6 +59,20 @@ def lstm_step(input_part_t, h_tm1, c_tm1, U, activation):
 
 
 class LSTM(Layer):
+    """An LSTM layer over sequences (equations in the module docstring; `lstm_step` is one step).
+
+    rng         numpy.random.RandomState: draws W's four orthogonal blocks, then U's
+    input       symbolic float x `(n_examples, n_timesteps, n_units)`
+    mask        symbolic float `(n_examples, n_timesteps)`, 1 on real steps, 0 on padding; or None
+    n_units     the size of x_t, h_t and c_t
+    activation  of the candidate and the cell output ('tanh'; others run the scan)
+    params      None, or `[W (n_units, 4 n_units), U (n_units, 4 n_units), b (4 n_units,)]`
+    fused       None: the fused Op where it can run (PyTensor, tanh); True: require it;
+                False: the scan
+
+    Hooks: output = output_deterministic = h `(n_examples, n_timesteps, n_units)`,
+    c `(n_examples, n_timesteps, n_units)` the cells; params, L1, L2_sqr (W, U).
+    """
 
     GATE_ORDER = GATE_ORDER
 
@@ -64,30 +80,39 @@ class LSTM(Layer):
         self.name = name
         self.n_units = n_units = check_size(n_units, "%s: n_units" % name)
         self.activation = activations.get(activation)
-        self.input = sequence_input(input, "%s: input" % name, n_units)
-        self.mask = sequence_mask(mask, self.input, name)
+        input = self.check_input(input)
+        self.mask = sequence_mask(mask, input, name)
 
         W_value, U_value, b_value = sub_params(params, 3, name)
         self.W = make_param(W_value, (n_units, N_GATES * n_units), "W", name, lambda: gate_blocks(rng, n_units))
         self.U = make_param(U_value, (n_units, N_GATES * n_units), "U", name, lambda: gate_blocks(rng, n_units))
         self.b = make_param(b_value, (N_GATES * n_units,), "b", name, lambda: zeros(N_GATES * n_units))
 
-        input_part = T.dot(self.input, self.W) + self.b  # every step's x_t W + b, before the scan
         can_fuse = BACKEND == "pytensor" and self.activation is activations.get("tanh")
         if fused and not can_fuse:
             raise ValueError("%s: fused=True needs PyTensor and the tanh activation" % name)
         self.fused = can_fuse if fused is None else bool(fused)
+        self.connect(input)
+        self.h, self.c = self.output, self.cells
+
+    def check_input(self, input):
+        return sequence_input(input, "%s: input" % self.name, self.n_units)
+
+    def apply(self, x, train=False):
+        """h `(n_examples, n_timesteps, n_units)` for x `(n_examples, n_timesteps, n_units)`
+        under the layer's mask (no dropout: `train` changes nothing); the cells go to `cells`."""
+        input_part = T.dot(x, self.W) + self.b  # every step's x_t W + b, before the scan
         if self.fused:
-            self.h, self.c = self._fused_recurrence(input_part)
-        else:
-            start = T.zeros((self.input.shape[0], n_units), dtype=input_part.dtype)
+            h, self.cells = self._fused_recurrence(input_part)
+            return h
+        start = T.zeros((x.shape[0], self.n_units), dtype=input_part.dtype)
 
-            def step(input_part_t, h_tm1, c_tm1, U):
-                return lstm_step(input_part_t, h_tm1, c_tm1, U, self.activation)
+        def step(input_part_t, h_tm1, c_tm1, U):
+            return lstm_step(input_part_t, h_tm1, c_tm1, U, self.activation)
 
-            self.h, self.c = scan_over_time(step, [input_part], [start, start], [self.U], self.mask,
-                                            name=name + ".scan")
-        self.output = self.output_deterministic = self.h
+        h, self.cells = scan_over_time(step, [input_part], [start, start], [self.U], self.mask,
+                                       name=self.name + ".scan")
+        return h
 
     def _fused_recurrence(self, input_part):
         """h and c `(n_examples, n_timesteps, n_units)` from the fused Op (same results as the scan)."""
@@ -104,8 +129,10 @@ class LSTM(Layer):
 
     @property
     def weights(self):
+        """The matrices L1 and L2_sqr penalize."""
         return [self.W, self.U]
 
     @property
     def params(self):
+        """`[W (n_units, 4 n_units), U (n_units, 4 n_units), b (4 n_units,)]`."""
         return [self.W, self.U, self.b]

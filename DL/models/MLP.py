@@ -11,19 +11,30 @@ from DL.models.base import Model, check_size, sub_params
 
 
 class MLP(Model):
+    """A multi-layer perceptron: y = outputActivation(activation(x W_h + b_h) W_o + b_o).
+
+    rng               numpy.random.RandomState: draws W_h (then the dropout seed), then W_o
+    input             symbolic float x `(n_examples, n_in)`, or None (parameters only)
+    n_in, n_hidden, n_out   sizes of x, h and y
+    dropout_rate      in [0, 1): hidden units dropped on the training path
+    activation        the hidden layer's ('tanh', 'sigmoid', 'relu', ...)
+    outputActivation  'softmax' (classes: y holds probabilities), 'sigmoid' (bits), 'linear' (reals)
+    params            None, or `[[W_h (n_in, n_hidden), b_h (n_hidden,)], [W_o (n_hidden, n_out), b_o (n_out,)]]`
+
+    Hooks: output, output_deterministic `(n_examples, n_out)`; pred `(n_examples,)`
+    class ids (softmax), or `(n_examples, n_out)`; loss(y), errors(y) with y
+    `(n_examples,)` class ids (softmax) or `(n_examples, n_out)`; params, L1,
+    L2_sqr, updates; hiddenLayer, outputLayer.
+    """
 
     def __init__(self, rng, input, n_in, n_hidden, n_out, dropout_rate=0, activation="tanh",
                  outputActivation="softmax", params=None, name="MLP"):
+        self.name = name
         hidden_params, output_params = sub_params(params, 2, name)
         n_hidden = check_size(n_hidden, name + ": n_hidden (the hidden layer's n_out)")
-        self.hiddenLayer = HiddenLayer(rng, input, n_in, n_hidden, dropout_rate, hidden_params,
+        self.hiddenLayer = HiddenLayer(rng, None, n_in, n_hidden, dropout_rate, hidden_params,
                                        activation, name=name + ".hiddenLayer")
-        self.outputLayer = HiddenLayer(rng, self.hiddenLayer.output, n_hidden, n_out, 0, output_params,
-                                       outputActivation,
-                                       input_deterministic=self.hiddenLayer.output_deterministic,
+        self.outputLayer = HiddenLayer(rng, None, n_hidden, n_out, 0, output_params, outputActivation,
                                        name=name + ".outputLayer")
-        self.input = self.hiddenLayer.input
         self.layers = [self.hiddenLayer, self.outputLayer]
-        self.outputActivation = self.outputLayer.outputActivation
-        self.output = self.outputLayer.output
-        self.output_deterministic = self.outputLayer.output_deterministic
+        self.connect(input)

@@ -26,32 +26,39 @@ from DL.models.base import check_size
 
 
 class MRNN(RNN):
+    """A multiplicative RNN: h_t = activation(((h_{t-1} W_fh) * (x_t W_fx)) W_hf + x_t W_hx + b).
+
+    Arguments as the RNN's, plus `n_fact`, the number of factors.
+    params: None, or `[h0 (n_hidden,), [W_fh (n_hidden, n_fact), W_hf (n_fact, n_hidden),
+    W_fx (n_in, n_fact), W_hx (n_in, n_hidden), b (n_hidden,)], [W_o (n_hidden, n_out), b_o (n_out,)]]`.
+    Hooks as the RNN's (output `(n_examples, n_timesteps, n_out)`, h, step, ...).
+    """
 
     def __init__(self, rng, input, n_in, n_hidden, n_out, n_fact, dropout_rate=0, activation="tanh",
                  outputActivation="softmax", params=None, mask=None, name="MRNN"):
         self.n_fact = check_size(n_fact, "%s: n_fact" % name)
-        self._build(rng, input, n_in, n_hidden, n_out, dropout_rate, activation, outputActivation,
-                    params, mask, name)
+        super().__init__(rng, input, n_in, n_hidden, n_out, dropout_rate, activation, outputActivation,
+                         params, mask, name)
 
     def transition_layer(self, rng, activation, params):
-        """The multiplicative unit: input h_{t-1}, multiplier x_t (set per step in the scan)."""
-        return MultiplicativeLayer(rng, T.matrix("h_tm1"), T.matrix("x_t"), n_in=self.n_hidden,
-                                   n_out=self.n_hidden, n_mult=self.n_in, n_fact=self.n_fact,
-                                   activation=activation, params=params, name=self.name + ".hiddenLayer")
+        """The multiplicative unit: input h_{t-1}, multiplier x_t (parameters only: the scan applies it)."""
+        return MultiplicativeLayer(rng, None, None, n_in=self.n_hidden, n_out=self.n_hidden, n_mult=self.n_in,
+                                   n_fact=self.n_fact, activation=activation, params=params,
+                                   name=self.name + ".hiddenLayer")
 
-    def hidden_states(self, drop):
+    def hidden_states(self, x, drop):
         layer = self.hiddenLayer
         # x_t W_fx and x_t W_hx + b depend on the input alone: computed for every step at
         # once, side by side in one sequence (given as two, the scan's gradient listed
         # them in an order that changed from run to run, which defeats the compile cache).
-        input_parts = T.concatenate(mult_parts(self.input, layer.W_fm, layer.W_om, layer.b), axis=-1)
+        input_parts = T.concatenate(mult_parts(x, layer.W_fm, layer.W_om, layer.b), axis=-1)
         n_fact = self.n_fact
 
         def step(input_parts_t, h_tm1, W_fh, W_hf, *drop_t):
             return layer.apply_parts(dropped(h_tm1, drop_t), input_parts_t[:, :n_fact],
                                      input_parts_t[:, n_fact:], W_fh, W_hf)
 
-        (h,) = scan_over_time(step, [input_parts], [self.initial_state()],
+        (h,) = scan_over_time(step, [input_parts], [self.initial_state(x.shape[0])],
                               [layer.W_fi, layer.W_of] + ([] if drop is None else [drop]), self.mask,
                               name=self.name + ".scan")
         return h

@@ -31,19 +31,34 @@ from DL.models.estimator import GatedCell, NextObservationEstimator, check_seque
 
 
 class MUSE(NextObservationEstimator):
+    """The Multiplicative Unsupervised State Estimator (equations in the module docstring).
+
+    rng          numpy.random.RandomState: draws k0, the dropout seed, then hLayer's,
+                 kLayer's and outputLayer's weights
+    obs, act     symbolic float `(n_examples, n_timesteps, n_obs)` and `(..., n_act)`, as the USE's
+    n_obs, n_act, n_hidden   sizes of o_t, a_t and the states
+    n_fact       factors of each multiplicative unit (None: n_hidden)
+    dropout_rate in [0, 1): state units dropped on the training path (one mask per sequence)
+    activation   the cells';  outputActivation  'softmax', 'sigmoid' or 'linear'
+    params       None, or `[k0, hLayer, kLayer, outputLayer]` (each cell a MultiplicativeLayer's 5 entries)
+
+    Parts: filter and transform (GatedCells: hLayer, kLayer), predictor [outputLayer];
+    no observation or action nets.  Hooks as the USE's: loss(mask=None),
+    errors(mask=None) take no targets.
+    """
 
     def __init__(self, rng, obs, act, n_obs, n_act, n_hidden, n_fact=None, dropout_rate=0, activation="tanh",
                  outputActivation="softmax", params=None, name="MUSE"):
         n_fact = n_hidden if n_fact is None else check_size(n_fact, name + ": n_fact")
         params = sub_params(params, 4, name)
-        self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
+        super().__init__(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
         self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name)
         self.filter = GatedCell(rng, self.n_hidden, n_obs, self.n_hidden, n_fact, activation, params[1],
                                 name + ".hLayer")
         self.transform = GatedCell(rng, self.n_hidden, n_act, self.n_hidden, n_fact, activation, params[2],
                                    name + ".kLayer")
         self.hLayer, self.kLayer = self.filter.layer, self.transform.layer
-        states = self._estimate((self.obs, self.obs), (checked_act, checked_act))
-        self._predict(rng, states, n_obs, None, None, params[3])
+        self.predictor = self.predictor_layers(rng, n_obs, None, None, params[3])
         self.layers = [self.hLayer, self.kLayer, self.outputLayer]
-        self._next_observation(observed_targets(self.obs, self.outputActivation))
+        self.connect((self.obs, checked_act))
+        self.next_observation_targets(observed_targets(self.obs, self.outputActivation))

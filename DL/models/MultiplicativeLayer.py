@@ -27,17 +27,33 @@ from DL.models.base import Layer, as_tensor, check_size, make_param, sub_params
 
 
 def mult_parts(mult, W_fm, W_om, b):
-    """What the unit takes from `mult` alone: (mult W_fm, mult W_om + b).  A recurrent
-    model computes these for every step at once, before its scan."""
+    """What the unit takes from `mult` `(..., n_mult)` alone: (mult W_fm `(..., n_fact)`,
+    mult W_om + b `(..., n_out)`).  A recurrent model computes these for every step
+    at once, before its scan."""
     return T.dot(mult, W_fm), T.dot(mult, W_om) + b
 
 
 def multiplicative_unit(input, mult_factors, mult_output, W_fi, W_of, activation):
-    """activation(((input W_fi) * mult_factors) W_of + mult_output), from `mult_parts`."""
+    """activation(((input W_fi) * mult_factors) W_of + mult_output), from `mult_parts`:
+    input `(..., n_in)`, mult_factors `(..., n_fact)`, mult_output `(..., n_out)`."""
     return activation(T.dot(T.dot(input, W_fi) * mult_factors, W_of) + mult_output)
 
 
 class MultiplicativeLayer(Layer):
+    """output = activation(((input W_fi) * (mult W_fm)) W_of + mult W_om + b).
+
+    rng     numpy.random.RandomState: draws W_fi, W_of, W_fm, W_om in that order
+    input   symbolic float `(n_examples, n_in)` or `(n_examples, n_timesteps, n_in)`,
+            or None (parameters only, to `apply` to other tensors)
+    mult    symbolic float `(n_examples, n_mult)`, the rank of input (ignored when input is None)
+    n_in, n_out, n_mult, n_fact   sizes: the input, the output, the multiplier, the factors
+    activation  a DL.activations name or a function
+    params  None, or `[W_fi (n_in, n_fact), W_of (n_fact, n_out), W_fm (n_mult, n_fact),
+            W_om (n_mult, n_out), b (n_out,)]`
+
+    Hooks: output = output_deterministic `(n_examples, n_out)` (no dropout), params,
+    L1, L2_sqr (the four matrices).
+    """
 
     def __init__(self, rng, input, mult, n_in, n_out, n_mult, n_fact, activation="tanh",
                  params=None, name="MultiplicativeLayer"):
@@ -46,11 +62,6 @@ class MultiplicativeLayer(Layer):
         n_in, n_out, n_mult, n_fact = [check_size(value, "%s: %s" % (name, argument)) for argument, value in sizes]
         self.activation = activations.get(activation)
         self.outputActivation = activations.name_of(activation)
-        self.input = as_tensor(input, "%s: input" % name, (2, 3),
-                               "(n_examples, n_in) or (n_examples, n_timesteps, n_in)")
-        self.mult = as_tensor(mult, "%s: mult" % name, (self.input.ndim,),
-                              "(n_examples, n_mult) or (n_examples, n_timesteps, n_mult), the rank of input")
-
         shapes = (("W_fi", (n_in, n_fact)), ("W_of", (n_fact, n_out)),
                   ("W_fm", (n_mult, n_fact)), ("W_om", (n_mult, n_out)))
         values = sub_params(params, 5, name)
@@ -59,24 +70,33 @@ class MultiplicativeLayer(Layer):
                        lambda shape=shape: glorot_uniform(rng, shape[0], shape[1], self.outputActivation))
             for value, (weight_name, shape) in zip(values, shapes)]
         self.b = make_param(values[4], (n_out,), "b", name, lambda: zeros(n_out))
+        if input is None:
+            self.input = self.mult = None
+            return
+        self.input = as_tensor(input, "%s: input" % name, (2, 3),
+                               "(n_examples, n_in) or (n_examples, n_timesteps, n_in)")
+        self.mult = as_tensor(mult, "%s: mult" % name, (self.input.ndim,),
+                              "(n_examples, n_mult) or (n_examples, n_timesteps, n_mult), the rank of input")
+        self.output = self.output_deterministic = self.apply(self.input, self.mult)  # no dropout inside
 
-        self.output = self.apply(self.input, self.mult)
-        self.output_deterministic = self.output  # no dropout inside the unit
-
-    def apply(self, input, mult):
-        """The unit on other inputs (shares the weights)."""
+    def apply(self, input, mult, train=False):
+        """The unit on `input` `(..., n_in)` gated by `mult` `(..., n_mult)`: `(..., n_out)`.
+        (No dropout inside: `train` changes nothing.)"""
         return self.apply_parts(input, *mult_parts(mult, self.W_fm, self.W_om, self.b))
 
     def apply_parts(self, input, mult_factors, mult_output, W_fi=None, W_of=None):
         """The unit from `mult_parts(mult, W_fm, W_om, b)` computed ahead (e.g. for every
-        step before a scan); inside a strict scan, pass the scan's W_fi and W_of."""
+        step before a scan): input `(..., n_in)`, mult_factors `(..., n_fact)`,
+        mult_output `(..., n_out)`; inside a strict scan, pass the scan's W_fi and W_of."""
         return multiplicative_unit(input, mult_factors, mult_output, self.W_fi if W_fi is None else W_fi,
                                    self.W_of if W_of is None else W_of, self.activation)
 
     @property
     def weights(self):
+        """The matrices L1 and L2_sqr penalize."""
         return [self.W_fi, self.W_of, self.W_fm, self.W_om]
 
     @property
     def params(self):
+        """`[W_fi, W_of, W_fm, W_om, b]` (the original package's order)."""
         return self.weights + [self.b]

@@ -49,20 +49,23 @@ def sequence_mask(mask, input, owner):
 
 
 def dropped(h_tm1, drop_t):
-    """h_{t-1} times the sequence's dropout mask, when there is one (`drop_t` is () or (mask,))."""
+    """h_{t-1} `(n_examples, n_hidden)` times the sequence's dropout mask, when there is one (`drop_t` is () or (mask,))."""
     return h_tm1 * drop_t[0] if drop_t else h_tm1
 
 
 def _time_major(sequence):
+    """`(n_examples, n_timesteps, ...)` <-> `(n_timesteps, n_examples, ...)`."""
     return sequence.dimshuffle(*([1, 0] + list(range(2, sequence.ndim))))
 
 
 def _as_list(value):
+    """A step's result as a list of states."""
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def hold_on_padding(new_states, old_states, m_t):
-    """Each state keeps its old value where the step is padding (m_t = 0)."""
+    """Each state `(n_examples, ...)` keeps its old value where the step is padding
+    (m_t `(n_examples,)` is 0)."""
     held = []
     for new, old in zip(new_states, old_states):
         keep = T.cast(m_t, new.dtype).dimshuffle(0, *(["x"] * (new.ndim - 1)))
@@ -106,62 +109,77 @@ def scan_over_time(step, sequences, initial_states, non_sequences=(), mask=None,
 # --- the model ----------------------------------------------------------------
 
 class RNN(Model):
+    """An Elman network: h_t = activation([x_t, h_{t-1}] W_h + b_h), y_t = outputActivation(h_t W_o + b_o).
+
+    rng               numpy.random.RandomState: draws W_h, then the dropout seed, then W_o
+    input             symbolic float x `(n_examples, n_timesteps, n_in)`
+    n_in, n_hidden, n_out   sizes of x_t, h_t and y_t
+    dropout_rate      in [0, 1): one mask per sequence on h, at every step (training path only)
+    activation        the transition's;  outputActivation  'softmax', 'sigmoid' or 'linear'
+    params            None, or `[h0 (n_hidden,), [W_h (n_in + n_hidden, n_hidden), b_h (n_hidden,)],
+                      [W_o (n_hidden, n_out), b_o (n_out,)]]`
+    mask              None, or float `(n_examples, n_timesteps)`: 1 on real steps, 0 on padding
+
+    Hooks: output, output_deterministic `(n_examples, n_timesteps, n_out)`; pred;
+    loss(y, mask=None), errors(y, mask=None) with y `(n_examples, n_timesteps)`
+    class ids (softmax) or `(n_examples, n_timesteps, n_out)`, averaged over the
+    real steps (the model's mask unless another is given); h `(n_examples,
+    n_timesteps, n_hidden)` the training path's states; params, L1, L2_sqr, updates;
+    step(x_t, h_tm1) one step for generation.
+    """
 
     def __init__(self, rng, input, n_in, n_hidden, n_out, dropout_rate=0, activation="tanh",
                  outputActivation="softmax", params=None, mask=None, name="RNN"):
-        self._build(rng, input, n_in, n_hidden, n_out, dropout_rate, activation, outputActivation,
-                    params, mask, name)
-
-    def _build(self, rng, input, n_in, n_hidden, n_out, dropout_rate, activation, outputActivation,
-               params, mask, name):
-        """The parts every Elman-style model shares; `transition_layer` and
-        `hidden_states` say how a step goes from h_{t-1} to h_t."""
         self.name = name
         self.n_in = check_size(n_in, "%s: n_in" % name)
         self.n_hidden = check_size(n_hidden, "%s: n_hidden" % name)
         n_out = check_size(n_out, "%s: n_out" % name)
         self.dropout_rate = check_rate(dropout_rate)
-        self.input = sequence_input(input, "%s: input" % name, self.n_in)
-        self.mask = sequence_mask(mask, self.input, name)
+        input = self.check_input(input)
+        self.mask = sequence_mask(mask, input, name)
         h0_value, transition_params, output_params = sub_params(params, 3, name)
 
         self.h0 = make_param(h0_value, (self.n_hidden,), "h0", name, lambda: zeros(self.n_hidden))
         self.hiddenLayer = self.transition_layer(rng, activation, transition_params)
-
-        self.srng, self._own_updates = None, []
-        self.dropout_mask = None
-        self.h_deterministic = self.hidden_states(None)
-        self.h = self.h_deterministic
-        if self.dropout_rate > 0:
-            self.srng = RandomStreams(seed_from(rng))
-            # One mask per sequence, drawn once: the same units drop at every step.
-            self.dropout_mask = dropout_mask(self.srng, self.dropout_rate,
-                                             (self.input.shape[0], self.n_hidden))
-            self.h = self.hidden_states(self.dropout_mask) * self.dropout_mask.dimshuffle(0, "x", 1)
-            self._own_updates = self.srng.updates()
-
-        self.outputLayer = HiddenLayer(rng, self.h, self.n_hidden, n_out, 0, output_params,
-                                       outputActivation, input_deterministic=self.h_deterministic,
-                                       name=name + ".outputLayer")
+        self.srng = RandomStreams(seed_from(rng)) if self.dropout_rate > 0 else None
+        self.outputLayer = HiddenLayer(rng, None, self.n_hidden, n_out, 0, output_params,
+                                       outputActivation, name=name + ".outputLayer")
         self.layers = [self.hiddenLayer, self.outputLayer]
-        self.outputActivation = self.outputLayer.outputActivation
-        self.output = self.outputLayer.output
-        self.output_deterministic = self.outputLayer.output_deterministic
+        self.connect(input)
+
+    def check_input(self, input):
+        return sequence_input(input, "%s: input" % self.name, self.n_in)
 
     def transition_layer(self, rng, activation, params):
-        """The HiddenLayer over [x_t, h_{t-1}] (its input is set per step in the scan)."""
-        return HiddenLayer(rng, T.matrix("x_h_t"), self.n_in + self.n_hidden, self.n_hidden, 0, params,
+        """The HiddenLayer over [x_t, h_{t-1}] (parameters only: the scan applies it)."""
+        return HiddenLayer(rng, None, self.n_in + self.n_hidden, self.n_hidden, 0, params,
                            activation, name=self.name + ".hiddenLayer")
 
-    def hidden_states(self, drop):
-        """h `(n_examples, n_timesteps, n_hidden)`; `drop` is the dropout mask or None."""
+    def apply(self, x, train=False):
+        """y `(n_examples, n_timesteps, n_out)` for x `(n_examples, n_timesteps, n_in)`.
+
+        With `train` and dropout, one mask `(n_examples, n_hidden)` per sequence,
+        drawn here, outside the scan, drops the same units of h at every step.
+        The training path's states are kept as `h`."""
+        drop = None
+        if train and self.dropout_rate > 0:
+            drop = dropout_mask(self.srng, self.dropout_rate, (x.shape[0], self.n_hidden))
+        h = self.hidden_states(x, drop)
+        if drop is not None:
+            h = h * drop.dimshuffle(0, "x", 1)
+        if train:
+            self.h = h
+        return self.outputLayer.apply(h, train)
+
+    def hidden_states(self, x, drop):
+        """h `(n_examples, n_timesteps, n_hidden)` for x; `drop` the dropout mask or None."""
         layer = self.hiddenLayer
-        input_part = T.dot(self.input, layer.W[:self.n_in]) + layer.b  # hoisted out of the scan
+        input_part = T.dot(x, layer.W[:self.n_in]) + layer.b  # hoisted out of the scan
 
         def step(input_part_t, h_tm1, recurrent_W, *drop_t):
             return layer.activation(input_part_t + T.dot(dropped(h_tm1, drop_t), recurrent_W))
 
-        (h,) = scan_over_time(step, [input_part], [self.initial_state()],
+        (h,) = scan_over_time(step, [input_part], [self.initial_state(x.shape[0])],
                               [layer.W[self.n_in:]] + ([] if drop is None else [drop]), self.mask,
                               name=self.name + ".scan")
         return h
@@ -174,10 +192,10 @@ class RNN(Model):
     def step(self, x_t, h_tm1):
         """One step without dropout, e.g. to generate text: (h_t, y_t) from
         x_t `(n_examples, n_in)` and h_{t-1} `(n_examples, n_hidden)`."""
-        layer = self.hiddenLayer
-        h_t = layer.apply(T.concatenate([x_t, h_tm1], axis=1))
+        h_t = self.hiddenLayer.apply(T.concatenate([x_t, h_tm1], axis=1))
         return h_t, self.outputLayer.apply(h_t)
 
     @property
     def params(self):
+        """`[h0 (n_hidden,), hiddenLayer's params, outputLayer's params]`."""
         return [self.h0] + [layer.params for layer in self.layers]

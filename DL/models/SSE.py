@@ -23,10 +23,21 @@ label is, e.g., which object is in the hand: y_t sharpens as actions reveal it.
 `(n_examples, n_timesteps)`).  params nest as the USE's.
 """
 from DL.models.base import check_size, sub_params
-from DL.models.estimator import StateEstimator, check_deep_sizes, check_sequences
+from DL.models.estimator import DeepEstimator, check_deep_sizes, check_sequences
 
 
-class SSE(StateEstimator):
+class SSE(DeepEstimator):
+    """The Supervised State Estimator (equations in the module docstring).
+
+    Arguments as the USE's, plus `n_pred`, the size of y_t (the number of labels
+    for softmax).  params nest as the USE's, the outputLayer `[W (n_top, n_pred), b (n_pred,)]`.
+
+    Hooks: output, output_deterministic `(n_examples, n_timesteps, n_pred)`, pred,
+    h_t, k_t; loss(y, mask=None), errors(y, mask=None) with y `(n_examples,
+    n_timesteps)` class ids for softmax or `(n_examples, n_timesteps, n_pred)`
+    otherwise, and an optional float mask `(n_examples, n_timesteps)`; params,
+    L1, L2_sqr, updates.  The predictor reads h_t (what has been observed).
+    """
 
     predict_from = "h"
 
@@ -36,7 +47,7 @@ class SSE(StateEstimator):
         sizes = check_deep_sizes(name, ff_obs, ff_filt, ff_trans, ff_act, ff_pred)
         n_pred = check_size(n_pred, name + ": n_pred")
         params = sub_params(params, 9, name)
-        self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
+        super().__init__(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
         self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name)
-        self.layers = self._deep_parts(rng, (self.obs, self.obs), n_obs, checked_act, n_act, n_pred,
-                                       sizes, params[1:])
+        self.layers = self.deep_parts(rng, n_obs, n_act, n_pred, sizes, params[1:])
+        self.connect((self.obs, checked_act))

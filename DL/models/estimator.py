@@ -15,13 +15,21 @@ it has seen and done:
 `obs` and `act` have the same length: a_t is the action done after seeing o_t.
 Inside, the sequences are scanned time-major; the hooks come back batch-major.
 
-A *cell* is one half of the recurrence: the filter (state k_{t-1}, input o_t)
-or the transform (state h_t, input a_t).  `DeepCell` is the USE's: a deep net
+An estimator is made of named parts, each a layer or a list of layers:
+
+    observation   layers on o before the recurrence (USE: observationFF; EUSE:
+                  embeddingLayer, observationFF; MUSE: none)
+    action        layers on a before the recurrence (USE: actionFF)
+    filter        the cell (k_{t-1}, o_t) -> h_t
+    transform     the cell (h_t, a_t) -> k_t
+    predictor     layers on k_t (or h_t) after it (predictorFF, outputLayer)
+
+A *cell* is one half of the recurrence.  `DeepCell` is the USE's: a deep net
 on the state (`ff_filt`, `ff_trans`) joined with the input's features by one
 hidden layer.  `GatedCell` is the MUSE's: a multiplicative unit in which the
-input gates the state.  The observation and action feature nets (`ff_obs`,
-`ff_act`) and the predictor (`ff_pred`, then the output layer) have no
-recurrence, so they run on whole sequences outside the scan.
+input gates the state.  The observation, action and predictor parts have no
+recurrence, so they run on whole sequences outside the scan; the recurrence is
+one step function, `StateEstimator.recurrence`'s `step`.
 
 Dropout (`dropout_rate > 0`): every hidden layer's output is dropped on the
 training path.  Inside the recurrence each sequence draws one mask per layer,
@@ -45,7 +53,7 @@ from DL.init import glorot_uniform
 from DL.models.ForwardFeed import ForwardFeed
 from DL.models.HiddenLayer import HiddenLayer
 from DL.models.MultiplicativeLayer import MultiplicativeLayer
-from DL.models.base import Model, as_tensor, check_size, make_param, seed_from
+from DL.models.base import Model, as_tensor, check_size, make_param, output_errors, output_loss, seed_from
 
 OUTPUT_ACTIVATIONS = ("softmax", "sigmoid", "linear")
 
@@ -67,6 +75,7 @@ def check_hidden_sizes(sizes, argument, owner):
 
 
 def check_output_activation(outputActivation, owner):
+    """`outputActivation` if it is softmax, sigmoid or linear, else a ValueError."""
     if outputActivation not in OUTPUT_ACTIVATIONS:
         raise ValueError("%s: outputActivation must be one of %s (one-hot, binary or real "
                          "outputs), got %r" % (owner, ", ".join(OUTPUT_ACTIVATIONS), outputActivation))
@@ -74,6 +83,7 @@ def check_output_activation(outputActivation, owner):
 
 
 def _static_shape(tensor):
+    """The shape known before the function runs (None where unknown)."""
     shape = getattr(tensor.type, "shape", None)
     if shape:
         return tuple(shape)
@@ -137,23 +147,35 @@ def _drop(x, mask):
     return x if mask is None else x * mask
 
 
+def through(layers, x, train):
+    """x through `layers` in turn (each layer's `apply`); no layers: x itself."""
+    for layer in layers:
+        x = layer.apply(x, train)
+    return x
+
+
 class DeepCell(object):
     """new = act([chain(state), features] W + b); chain = a ForwardFeed of `hidden_sizes`.
 
-    Layers `chain` and `layer` are built on placeholders; `step` applies them to the
-    scan's tensors.  params: the chain's and the joining layer's, given separately
-    so that the estimator keeps the original package's nesting."""
+    rng          numpy.random.RandomState: draws the chain's weights, then the layer's
+    n_state      the state's size (state `(n_examples, n_state)`)
+    n_features   the input features' size (features `(n_examples, n_features)`)
+    n_out        the new state's size;  hidden_sizes  the chain's hidden sizes (may be empty)
+    chain_params, layer_params   the chain's `[[W, b], ...]` and the joining layer's `[W, b]`,
+                 given apart so that the estimator keeps the original package's nesting
+
+    Both are built as parameters only; `step` applies them to the scan's tensors."""
 
     def __init__(self, rng, n_state, n_features, n_out, hidden_sizes, activation,
                  chain_params, layer_params, chain_name, layer_name):
-        self.chain = ForwardFeed(rng, T.matrix("state"), [n_state] + hidden_sizes, 0, chain_params,
-                                 activation, name=chain_name)
+        self.chain = ForwardFeed(rng, None, [n_state] + hidden_sizes, 0, chain_params, activation,
+                                 name=chain_name)
         n_joined = ([n_state] + hidden_sizes)[-1] + n_features
-        self.layer = HiddenLayer(rng, T.matrix("joined"), n_joined, n_out, 0, layer_params,
-                                 activation, name=layer_name)
+        self.layer = HiddenLayer(rng, None, n_joined, n_out, 0, layer_params, activation, name=layer_name)
         self.mask_sizes = [layer.b.shape[0] for layer in self.chain.layers + [self.layer]]
 
     def step(self, state, features, masks):
+        """The new state `(n_examples, n_out)`; `masks` one dropout mask (or None) per layer."""
         x = state
         for layer, mask in zip(self.chain.layers, masks):
             x = _drop(layer.apply(x), mask)
@@ -161,58 +183,80 @@ class DeepCell(object):
 
 
 class GatedCell(object):
-    """new = MultiplicativeLayer(input=state, mult=features): the features gate the state."""
+    """new = MultiplicativeLayer(input=state, mult=features): the features gate the state.
+
+    Arguments as MultiplicativeLayer's: state `(n_examples, n_state)`, features
+    `(n_examples, n_features)`, `n_fact` factors; params its 5 entries."""
 
     def __init__(self, rng, n_state, n_features, n_out, n_fact, activation, params, name):
-        self.layer = MultiplicativeLayer(rng, T.matrix("state"), T.matrix("gate"), n_state, n_out,
-                                         n_features, n_fact, activation, params, name=name)
+        self.layer = MultiplicativeLayer(rng, None, None, n_state, n_out, n_features, n_fact, activation,
+                                         params, name=name)
         self.mask_sizes = [self.layer.b.shape[0]]
 
     def step(self, state, features, masks):
+        """The new state `(n_examples, n_out)`; `masks` `[mask or None]`."""
         return _drop(self.layer.apply(state, features), masks[0])
 
 
 # --- the estimator ----------------------------------------------------------------
 
-class Outputs(Model):
-    """Loss, pred and errors of given output tensors (e.g. a slice of a model's output)."""
-
-    def __init__(self, output, output_deterministic, outputActivation):
-        self.output = output
-        self.output_deterministic = output_deterministic
-        self.outputActivation = outputActivation
-
-
 class StateEstimator(Model):
-    """Base of the state estimators: subclasses build the parts, then call `_estimate`.
+    """Base of the state estimators: the parts' wiring and the recurrence, once.
+
+    A subclass calls `StateEstimator.__init__` (k0, the dropout stream), builds its
+    parts (`observation`, `action`: lists of layers; `filter`, `transform`: cells;
+    `predictor`: a list of layers ending in `outputLayer`), lists its
+    parameterized layers in `layers` (the params nesting), and calls
+    `connect((obs, act))`.
 
     Hooks (batch-major): `output`, `output_deterministic` (the y_t), `pred`,
     `h_t`, `k_t` (states on the deterministic path), `params` = `[k0] + the
     params of each of `layers`, `L1`, `L2_sqr` (weights, not k0), `updates`."""
 
     predict_from = "k"  # which state the predictor reads: "k" (USE) or "h" (SSE)
+    observation = action = predictor = ()
 
-    def _setup(self, rng, n_hidden, dropout_rate, activation, outputActivation, k0_value, name):
+    def __init__(self, rng, n_hidden, dropout_rate, activation, outputActivation, k0, name):
+        """rng draws k0 (Glorot-uniform, `(n_hidden,)`) unless `k0` is given, then the
+        dropout seed; activation is the hidden layers'; outputActivation the predictor's."""
         self.name = name
         self.n_hidden = check_size(n_hidden, name + ": n_hidden")
         self.dropout_rate = check_rate(dropout_rate)
         self.activation = activation
         activations.get(activation)
         self.outputActivation = check_output_activation(outputActivation, name)
-        self.k0 = make_param(k0_value, (self.n_hidden,), "k0", name, lambda: glorot_uniform(
+        self.k0 = make_param(k0, (self.n_hidden,), "k0", name, lambda: glorot_uniform(
             rng, 1, self.n_hidden, activations.name_of(activation))[0])
         self.srng = RandomStreams(seed_from(rng)) if self.dropout_rate > 0 else None
 
     @property
     def params(self):
+        """`[k0 (n_hidden,)]` + each of `layers`' params (the original package's nesting)."""
         return [self.k0] + [layer.params for layer in self.layers]
 
-    # -- the recurrence --
+    def check_input(self, input):
+        return input  # (obs, act), checked by check_sequences
 
-    def _recur(self, obs_features, act_features, train):
-        """(h, k), each (n_examples, n_timesteps, n_hidden), on one path."""
+    def apply(self, inputs, train=False):
+        """y `(n_examples, n_timesteps, n_out)` for inputs = (obs, act); dropout when `train`.
+
+        Keeps the states and the predictor's input of the training path in
+        `trained` and of the deterministic path in `deterministic`: (h, k, top)."""
+        obs, act = inputs
+        h, k = self.recurrence(through(self.observation, obs, train), through(self.action, act, train), train)
+        top = through(self.predictor[:-1], h if self.predict_from == "h" else k, train)
+        if train:
+            self.trained = (h, k, top)
+        if not train or not self.drops:
+            self.deterministic = (h, k, top)
+            self.h_t, self.k_t = h, k
+        return self.outputLayer.apply(top, train)
+
+    def recurrence(self, obs_features, act_features, train):
+        """(h, k), each `(n_examples, n_timesteps, n_hidden)`, from the features of obs
+        `(n_examples, n_timesteps, n_o)` and act `(n_examples, n_timesteps, n_a)`."""
         n_examples = obs_features.shape[0]
-        masks = self._masks(n_examples) if train and self.dropout_rate > 0 else []
+        masks = self.dropout_masks(n_examples) if train and self.dropout_rate > 0 else []
         n_filter = len(self.filter.mask_sizes)
 
         def step(o_t, a_t, k_tm1, *masks):
@@ -228,55 +272,40 @@ class StateEstimator(Model):
                          outputs_info=[None, k_prior], non_sequences=masks)
         return h.dimshuffle(1, 0, 2), k.dimshuffle(1, 0, 2)
 
-    def _masks(self, n_examples):
-        """One dropout mask per sequence for each layer inside the recurrence."""
+    def dropout_masks(self, n_examples):
+        """One dropout mask `(n_examples, size)` per sequence for each layer inside the recurrence."""
         sizes = self.filter.mask_sizes + self.transform.mask_sizes
         return [dropout_mask(self.srng, self.dropout_rate, (n_examples, size)) for size in sizes]
 
-    def _estimate(self, obs_features, act_features):
-        """Run the recurrence on both paths: (state read by the predictor) train, deterministic."""
-        train = self._recur(obs_features[0], act_features[0], train=True)
-        deterministic = train if self.dropout_rate == 0 else \
-            self._recur(obs_features[1], act_features[1], train=False)
-        self.h_t, self.k_t = deterministic
-        self._own_updates = self.srng.updates() if self.srng is not None else []
-        index = 0 if self.predict_from == "h" else 1
-        return train[index], deterministic[index]
-
-    # -- the predictor --
-
-    def _predict(self, rng, states, n_out, hidden_sizes, ff_params, output_params):
-        """predictorFF (None when hidden_sizes is None) and outputLayer on the states."""
-        self.predictorFF = None
-        top, top_deterministic, n_top = states[0], states[1], self.n_hidden
+    def predictor_layers(self, rng, n_out, hidden_sizes, ff_params, output_params):
+        """[predictorFF, outputLayer] (no predictorFF when hidden_sizes is None): layers on
+        the state `(..., n_hidden)` -> y `(..., n_out)`."""
+        self.predictorFF, n_top = None, self.n_hidden
         if hidden_sizes is not None:
-            self.predictorFF = ForwardFeed(rng, top, [n_top] + hidden_sizes, self.dropout_rate, ff_params,
-                                           self.activation, input_deterministic=top_deterministic,
-                                           name=self.name + ".predictorFF")
-            top, top_deterministic = self.predictorFF.output, self.predictorFF.output_deterministic
+            self.predictorFF = ForwardFeed(rng, None, [n_top] + hidden_sizes, self.dropout_rate, ff_params,
+                                           self.activation, name=self.name + ".predictorFF")
             n_top = ([n_top] + hidden_sizes)[-1]
-        self.outputLayer = HiddenLayer(rng, top, n_top, n_out, 0, output_params, self.outputActivation,
-                                       input_deterministic=top_deterministic,
+        self.outputLayer = HiddenLayer(rng, None, n_top, n_out, 0, output_params, self.outputActivation,
                                        name=self.name + ".outputLayer")
-        self._predictor_input = (top, top_deterministic)
-        self.output = self.y_t = self.outputLayer.output
-        self.output_deterministic = self.outputLayer.output_deterministic
+        return [layer for layer in (self.predictorFF, self.outputLayer) if layer is not None]
 
-    # -- the USE's parts --
 
-    def _deep_parts(self, rng, obs_features, n_obs_features, act, n_act, n_out, sizes, params):
-        """Build the USE's parts (USE, SSE, EUSE) and run them; returns their layers.
+class DeepEstimator(StateEstimator):
+    """The USE's parts (USE, SSE, EUSE): deep feature nets, DeepCells, a deep predictor."""
 
-        obs_features: (train, deterministic) tensors `(n, T, n_obs_features)`.
-        sizes: ff_obs, ff_filt, ff_trans, ff_act, ff_pred.  params: the 8 entries
-        observationFF, filterFF, hLayer, transformFF, actionFF, kLayer, predictorFF,
-        outputLayer (the original package's nesting after k0)."""
+    def deep_parts(self, rng, n_obs_features, n_act, n_out, sizes, params):
+        """Build observationFF, actionFF, filter, transform and the predictor; return the
+        layers in the original package's params order.
+
+        n_obs_features  the size of what observationFF reads;  sizes  ff_obs, ff_filt,
+        ff_trans, ff_act, ff_pred;  params  the 8 entries observationFF, filterFF,
+        hLayer, transformFF, actionFF, kLayer, predictorFF, outputLayer."""
         ff_obs, ff_filt, ff_trans, ff_act, ff_pred = sizes
         name, n_hidden, rate, activation = self.name, self.n_hidden, self.dropout_rate, self.activation
-        self.observationFF = ForwardFeed(rng, obs_features[0], [n_obs_features] + ff_obs, rate, params[0],
-                                         activation, input_deterministic=obs_features[1],
+        # built (and their weights drawn) in this order, the original package's
+        self.observationFF = ForwardFeed(rng, None, [n_obs_features] + ff_obs, rate, params[0], activation,
                                          name=name + ".observationFF")
-        self.actionFF = ForwardFeed(rng, act, [n_act] + ff_act, rate, params[4], activation,
+        self.actionFF = ForwardFeed(rng, None, [n_act] + ff_act, rate, params[4], activation,
                                     name=name + ".actionFF")
         self.filter = DeepCell(rng, n_hidden, ([n_obs_features] + ff_obs)[-1], n_hidden, ff_filt, activation,
                                params[1], params[2], name + ".filterFF", name + ".hLayer")
@@ -284,9 +313,8 @@ class StateEstimator(Model):
                                   params[3], params[5], name + ".transformFF", name + ".kLayer")
         self.filterFF, self.hLayer = self.filter.chain, self.filter.layer
         self.transformFF, self.kLayer = self.transform.chain, self.transform.layer
-        states = self._estimate((self.observationFF.output, self.observationFF.output_deterministic),
-                                (self.actionFF.output, self.actionFF.output_deterministic))
-        self._predict(rng, states, n_out, ff_pred, params[6], params[7])
+        self.observation, self.action = [self.observationFF], [self.actionFF]
+        self.predictor = self.predictor_layers(rng, n_out, ff_pred, params[6], params[7])
         return [self.observationFF, self.filterFF, self.hLayer, self.transformFF, self.actionFF,
                 self.kLayer, self.predictorFF, self.outputLayer]
 
@@ -294,37 +322,44 @@ class StateEstimator(Model):
 class NextObservationEstimator(StateEstimator):
     """An unsupervised estimator: y_t is the distribution of o_{t+1}.
 
-    `loss()` and `errors()` compare y_0 .. y_{T-2} with o_1 .. o_{T-1}; the last
-    prediction has no target.  An optional `mask` `(n_examples, n_timesteps)`
-    marks the valid observations (1) of padded sequences; y_t counts where
-    o_{t+1} is valid.  Targets: class ids for softmax, the observation
-    vectors for sigmoid (binary) and linear (real) outputs."""
+    `loss(mask=None)` and `errors(mask=None)` compare y_0 .. y_{T-2} with
+    o_1 .. o_{T-1}; the last prediction has no target.  They take no targets y
+    (the observations are the targets) and refuse one.  An optional `mask`
+    `(n_examples, n_timesteps)` marks the valid observations (1) of padded
+    sequences; y_t counts where o_{t+1} is valid.  Targets: class ids for
+    softmax, the observation vectors for sigmoid (binary) and linear (real) outputs."""
 
-    def _next_observation(self, observed):
-        """Set up the hooks; `observed` holds the observations as targets, (n, T) ids or (n, T, n_obs)."""
+    def next_observation_targets(self, observed):
+        """Set the targets: `observed` holds the observations, (n, T) ids or (n, T, n_obs)."""
         self.next_observation = observed[:, 1:]
-        top, top_deterministic = self._predictor_input
-        activation = activations.get(self.outputActivation)
-        # Slice the logits, not the probabilities, so that the loss still sees a softmax
-        # or sigmoid node and computes it from the logits (finite when saturated).
-        self._next = Outputs(activation(self.outputLayer.preactivation(top)[:, :-1]),
-                             activation(self.outputLayer.preactivation(top_deterministic)[:, :-1]),
-                             self.outputActivation)
 
-    def _next_mask(self, mask):
+    def next_output(self, top):
+        """y_0 .. y_{T-2} from the predictor's input `top` `(n, T, n_top)`.  The logits are
+        sliced, not the probabilities, so that the loss still sees a softmax or sigmoid
+        node and computes it from the logits (finite when saturated)."""
+        activation = activations.get(self.outputActivation)
+        return activation(self.outputLayer.preactivation(top)[:, :-1])
+
+    def targets(self, y, mask, hook):
+        if y is not None:
+            raise TypeError("%s.%s() takes no targets y: y_t is compared with the next observation "
+                            "o_{t+1} of obs itself; pass a padding mask as %s(mask=...)"
+                            % (type(self).__name__, hook, hook))
         if mask is None:
-            return None
+            return self.next_observation, None
         mask = as_tensor(mask, self.name + ": mask", (2,), "(n_examples, n_timesteps), 1 where the "
                          "observation is real (the estimator needs no targets)")
-        return mask[:, 1:]
+        return self.next_observation, mask[:, 1:]
 
-    def loss(self, mask=None):
-        """Negative log-likelihood (or mse) of the next observations."""
-        return self._next.loss(self.next_observation, self._next_mask(mask))
+    def loss(self, y=None, mask=None):
+        """Negative log-likelihood (or mse) of the next observations; no y (see the class)."""
+        y, mask = self.targets(y, mask, "loss")
+        return output_loss(self.outputActivation, self.next_output(self.trained[2]), y, mask)
 
-    def errors(self, mask=None):
-        """Error rate of the predicted next observations (mse for linear outputs), no dropout."""
-        return self._next.errors(self.next_observation, self._next_mask(mask))
+    def errors(self, y=None, mask=None):
+        """Error rate of the predicted next observations (mse for linear outputs), no dropout; no y."""
+        y, mask = self.targets(y, mask, "errors")
+        return output_errors(self.outputActivation, self.next_output(self.deterministic[2]), y, mask)
 
 
 def observed_targets(obs, outputActivation):

@@ -81,7 +81,7 @@ def mlp(rng, kind="mlp"):
 def lstm(rng):
     """Embedding -> LSTM -> mean over valid steps -> hidden layer with dropout -> softmax."""
     from DL.models.EmbeddingLayer import EmbeddingLayer
-    from DL.models.HiddenLayer import HiddenLayer
+    from DL.models.MLP import MLP
     from DL.models.LSTM import LSTM
     from DL.models.base import Model
     from DL.pooling import mean_pool
@@ -96,12 +96,10 @@ def lstm(rng):
     embedding = EmbeddingLayer(rng, ids, 8, 5)
     recurrent = LSTM(rng, embedding.output, mask, 5)
     pooled = mean_pool(recurrent.output, mask)
-    hidden = HiddenLayer(rng, pooled, 5, 6, dropout_rate=0.3, name="hidden")
-    output = HiddenLayer(rng, hidden.output, 6, 2, activation="softmax",
-                         input_deterministic=hidden.output_deterministic, name="output")
+    classifier = MLP(rng, pooled, 5, 6, 2, dropout_rate=0.3)  # hidden (dropout), then softmax
     model = Model()
-    model.layers = [embedding, recurrent, hidden, output]
-    return _split(make, rng), [ids, mask, t], model, output.loss(t), output.errors(t)
+    model.layers = [embedding, recurrent, classifier]
+    return _split(make, rng), [ids, mask, t], model, classifier.loss(t), classifier.errors(t)
 
 
 def use(rng):
