@@ -40,7 +40,7 @@ from DL.models.base import Model, as_tensor
 def reversal_index(mask, n_timesteps):
     """`(n_examples, n_timesteps)` int64: the step each step reads from when the
     valid steps of each row are reversed among themselves (padding stays put)."""
-    valid = T.gt(mask, 0)
+    valid = T.cast(T.gt(mask, 0), "int64")
     steps = T.arange(n_timesteps).dimshuffle("x", 0)
     # The valid steps in order, then the padded ones (distinct keys: any sort will do).
     valid_first = T.argsort(steps + n_timesteps * (1 - valid), axis=1)
