@@ -19,14 +19,13 @@ The functions are importable, so tests and other benchmarks reuse them:
 
     from benchmarks.baselines import imdb_baselines, unigram_bits, bigram_bits
 
-    python benchmarks/baselines.py                     # the table (about 2 minutes)
+    python benchmarks/baselines.py                     # the table (about a minute)
     python benchmarks/baselines.py --only text dice    # some rows
     python benchmarks/baselines.py --imdb 20000:200    # IMDB at another vocabulary:maxlen
 """
 import argparse
 import os
 import sys
-import time
 
 import numpy
 
@@ -159,17 +158,10 @@ def main():
                         help="IMDB settings (default 10000:100, lstm-imdb.py's)")
     args = parser.parse_args()
     imdb_settings = [tuple(int(part) for part in setting.split(":")) for setting in args.imdb]
-    print("| data | baseline | result | seconds |")
-    print("|---|---|---|---|")
-    for data, baseline, figure in _timed(rows(args.only, imdb_settings)):
-        print("| %s | %s | %s | %s |" % (data, baseline, figure[0], figure[1]), flush=True)
-
-
-def _timed(generator):
-    start = time.time()
-    for data, baseline, figure in generator:
-        yield data, baseline, (figure, "%.0f" % (time.time() - start))
-        start = time.time()
+    print("| data | baseline | result |")
+    print("|---|---|---|")
+    for row in rows(args.only, imdb_settings):
+        print("| %s | %s | %s |" % row, flush=True)
 
 
 if __name__ == "__main__":
