@@ -9,6 +9,8 @@ from DL.models.MultiplicativeLayer import MultiplicativeLayer
 from DL.models.RNN import RNN
 from DL.models.MRNN import MRNN
 from DL.models.LSTM import LSTM
+from DL.models.GRU import GRU
+from DL.models.Bidirectional import Bidirectional
 from DL.models.USE import USE
 from DL.models.MUSE import MUSE
 from DL.models.SSE import SSE
