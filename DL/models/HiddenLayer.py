@@ -6,7 +6,9 @@ input `(n_examples, n_in)` (or `(n_examples, n_timesteps, n_in)`), W `(n_in, n_o
 b `(n_out,)`, output `(n_examples, n_out)` (or with the time axis).  W starts
 Glorot-uniform (x4 for sigmoid units), b at zero.  With `dropout_rate > 0` the
 training `output` drops units of this layer's output (inverted dropout);
-`output_deterministic` never does.  As an output layer, the activation picks
+`output_deterministic` never does.  Dropout draws from `srng` when one is given
+(a RandomStreams, as the original package's MLP and DBN took it), else from the
+layer's own stream seeded from `rng`.  As an output layer, the activation picks
 loss, pred and errors (see `DL.models.base`).
 """
 from DL import activations
@@ -19,7 +21,7 @@ from DL.models.base import Layer, as_tensor, check_size, make_param, seed_from, 
 class HiddenLayer(Layer):
 
     def __init__(self, rng, input, n_in, n_out, dropout_rate=0, params=None,
-                 activation="tanh", input_deterministic=None, name="HiddenLayer"):
+                 activation="tanh", input_deterministic=None, name="HiddenLayer", srng=None):
         self.name = name
         n_in = check_size(n_in, "%s: n_in" % name)
         n_out = check_size(n_out, "%s: n_out" % name)
@@ -33,8 +35,13 @@ class HiddenLayer(Layer):
                             lambda: glorot_uniform(rng, n_in, n_out, self.outputActivation))
         self.b = make_param(b_value, (n_out,), "b", name, lambda: zeros(n_out))
 
-        self.srng = RandomStreams(seed_from(rng)) if self.dropout_rate > 0 else None
+        self.srng = None
+        if self.dropout_rate > 0:
+            self.srng = srng if srng is not None else RandomStreams(seed_from(rng))
+        first_draw = len(self.srng.updates()) if self.srng is not None else 0
         self.output = self.apply(self.input, train=True)
+        # this layer's own draws: a stream given by the user may serve other layers too
+        self._draws = self.srng.updates()[first_draw:] if self.srng is not None else []
         if input_deterministic is None:
             input_deterministic = self.input
         self.output_deterministic = self.apply(input_deterministic, train=False)
@@ -59,4 +66,4 @@ class HiddenLayer(Layer):
 
     @property
     def updates(self):
-        return self.srng.updates() if self.srng is not None else []
+        return list(self._draws)

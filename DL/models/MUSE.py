@@ -37,13 +37,14 @@ class MUSE(NextObservationEstimator):
         n_fact = n_hidden if n_fact is None else check_size(n_fact, name + ": n_fact")
         params = sub_params(params, 4, name)
         self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
-        self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name)
+        self.obs, self.act, checked_obs, checked_act = check_sequences(obs, act, n_obs, n_act, name,
+                                                                       one_fewer_action=True)
         self.filter = GatedCell(rng, self.n_hidden, n_obs, self.n_hidden, n_fact, activation, params[1],
                                 name + ".hLayer")
         self.transform = GatedCell(rng, self.n_hidden, n_act, self.n_hidden, n_fact, activation, params[2],
                                    name + ".kLayer")
         self.hLayer, self.kLayer = self.filter.layer, self.transform.layer
-        states = self._estimate((self.obs, self.obs), (checked_act, checked_act))
+        states = self._estimate((checked_obs, checked_obs), (checked_act, checked_act))
         self._predict(rng, states, n_obs, None, None, params[3])
         self.layers = [self.hLayer, self.kLayer, self.outputLayer]
-        self._next_observation(observed_targets(self.obs, self.outputActivation))
+        self._next_observation(observed_targets(checked_obs, self.outputActivation))

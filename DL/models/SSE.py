@@ -37,6 +37,6 @@ class SSE(StateEstimator):
         n_pred = check_size(n_pred, name + ": n_pred")
         params = sub_params(params, 9, name)
         self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
-        self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name)
-        self.layers = self._deep_parts(rng, (self.obs, self.obs), n_obs, checked_act, n_act, n_pred,
+        self.obs, self.act, checked_obs, checked_act = check_sequences(obs, act, n_obs, n_act, name)
+        self.layers = self._deep_parts(rng, (checked_obs, checked_obs), n_obs, checked_act, n_act, n_pred,
                                        sizes, params[1:])

@@ -38,7 +38,8 @@ class USE(NextObservationEstimator):
         sizes = check_deep_sizes(name, ff_obs, ff_filt, ff_trans, ff_act, ff_pred)
         params = sub_params(params, 9, name)
         self._setup(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
-        self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name)
-        self.layers = self._deep_parts(rng, (self.obs, self.obs), n_obs, checked_act, n_act, n_obs,
+        self.obs, self.act, checked_obs, checked_act = check_sequences(obs, act, n_obs, n_act, name,
+                                                                       one_fewer_action=True)
+        self.layers = self._deep_parts(rng, (checked_obs, checked_obs), n_obs, checked_act, n_act, n_obs,
                                        sizes, params[1:])
-        self._next_observation(observed_targets(self.obs, self.outputActivation))
+        self._next_observation(observed_targets(checked_obs, self.outputActivation))

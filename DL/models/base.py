@@ -70,9 +70,15 @@ def make_param(value, shape, name, owner, initial):
 
 
 def sub_params(params, count, owner):
-    """Check the nesting of `params=`: None, or a list of `count` entries."""
+    """Check the nesting of `params=`: None, or a list of `count` entries.
+
+    A NumPy object array counts as a list: the original package saved
+    `model.params` with `numpy.savez`, and `numpy.load(..., allow_pickle=True)`
+    gives that nesting back as an object array (e.g. `(2, 2)` for an MLP)."""
     if params is None:
         return [None] * count
+    if isinstance(params, numpy.ndarray) and params.dtype == object:
+        params = list(params) if params.ndim else params.item()
     if not isinstance(params, (list, tuple)) or len(params) != count:
         found = len(params) if isinstance(params, (list, tuple)) else type(params).__name__
         raise ValueError("%s: params= must be a list of %d entries (one per sub-layer, "
