@@ -91,9 +91,11 @@ def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float", one_fewer_a
     What only the data can tell is checked when the function runs: `checked_obs` and
     `checked_act` pass through those checks, so every computation on the sequences
     comes after them, and a disagreement raises DL's ValueError, not an engine's
-    assertion.  `checked_act` is laid out in `obs`'s shape, `(n_examples of obs,
-    n_timesteps of obs, n_act)`, so that no shape computed from it (the gradient's
-    buffers) can disagree with one computed from `obs` before the checks have run.
+    assertion.  Their shapes, as the engine infers them, are `(n_examples of obs,
+    n_timesteps of obs, n_obs)` and `(..., n_act)`: the engine computes shapes
+    (the gradient's buffers, broadcasting checks) apart from the data, so a shape
+    read from unchecked `act` or from obs's last axis could disagree, and fail
+    in the engine, before DL's checks have run.
 
     `one_fewer_action=True` (the next-observation estimators) also takes the original
     package's layout, T + 1 observations and T actions: a_t is done between o_t and
@@ -117,6 +119,9 @@ def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float", one_fewer_a
         if known is None:
             checked_obs = check_and_raise(checked_obs, condition, message, ValueError)
             checked_act = check_and_raise(checked_act, condition, message, ValueError)
+    # Shapes read from what was checked: n_obs, n_act and obs's first two axes.
+    if obs.ndim == 3:
+        checked_obs = checked_obs.reshape((obs.shape[0], obs.shape[1], n_obs))
     in_obs_layout = T.zeros((obs.shape[0], obs.shape[1], n_act), dtype=act.dtype)
     checked_act = T.set_subtensor(in_obs_layout[:, :act.shape[1]], checked_act)
     return obs, act, checked_obs, checked_act
