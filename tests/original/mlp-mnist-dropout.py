@@ -48,4 +48,4 @@ for i in range(4):
     print("distribution:", distribution(mnist[2][0][0:1])[0].round(6).tolist())
 
 numpy.savez("saved.npz", results=losses, params=mlp.params, notes="an mlp with dropout on MNIST")
-print("saved:", list(losses))
+print("saved:  train %0.05f validation %0.05f test %0.05f" % (losses[0], losses[1], losses[2]))

@@ -19,7 +19,7 @@ lparams = l['params']
 losses = l['results']
 notes = l['notes']
 print("model loaded:", notes)
-print("loaded:", list(losses))
+print("loaded: train %0.05f validation %0.05f test %0.05f" % (losses[0], losses[1], losses[2]))
 
 x = T.matrix('x')
 rng = numpy.random.RandomState(int(time.time()))
