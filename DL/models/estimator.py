@@ -128,31 +128,33 @@ def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float", one_fewer_a
 
 
 def _agreement(obs, act, n_obs, n_act, owner, one_fewer_action=False):
-    """(statically known outcome or None, symbolic condition, message) for each rule."""
+    """(statically known outcome or None, symbolic condition, message) for each rule.
+
+    A rule holds when `left - right` is one of its allowed differences."""
     obs_shape, act_shape = _static_shape(obs), _static_shape(act)
     layouts = "as many timesteps as obs (a_t is done after seeing o_t)"
     if one_fewer_action:
         layouts += (", or one fewer (the original package's layout: T + 1 observations, "
                     "T actions)")
-    rules = [(obs.shape[0], act.shape[0], obs_shape[0], act_shape[0], lambda o, a: o == a,
-              lambda o, a: T.eq(o, a),
+    rules = [(obs.shape[0], act.shape[0], obs_shape[0], act_shape[0], (0,),
               "%s: obs and act must hold the same number of examples (axis 0)" % owner),
-             (obs.shape[1], act.shape[1], obs_shape[1], act_shape[1],
-              lambda o, a: a == o or (one_fewer_action and a == o - 1),
-              lambda o, a: T.or_(T.eq(a, o), T.eq(a, o - 1)) if one_fewer_action else T.eq(a, o),
+             (obs.shape[1], act.shape[1], obs_shape[1], act_shape[1], (0, 1) if one_fewer_action else (0,),
               "%s: act must have %s (axis 1)" % (owner, layouts)),
-             (act.shape[2], n_act, act_shape[2], n_act, lambda a, n: a == n, lambda a, n: T.eq(a, n),
+             (act.shape[2], n_act, act_shape[2], n_act, (0,),
               "%s: act must be (n_examples, n_timesteps, n_act=%d)" % (owner, n_act))]
     if obs.ndim == 3:
-        rules.append((obs.shape[2], n_obs, obs_shape[2], n_obs, lambda o, n: o == n,
-                      lambda o, n: T.eq(o, n),
+        rules.append((obs.shape[2], n_obs, obs_shape[2], n_obs, (0,),
                       "%s: obs must be (n_examples, n_timesteps, n_obs=%d)" % (owner, n_obs)))
     checked = []
-    for left, right, static_left, static_right, holds, condition, message in rules:
-        known = None if static_left is None or static_right is None else bool(holds(static_left, static_right))
+    for left, right, static_left, static_right, differences, message in rules:
+        known = None if static_left is None or static_right is None else \
+            static_left - static_right in differences
         if known is False:
             message += "; got %s and %s" % (static_left, static_right)
-        checked.append((known, condition(left, right), message))
+        holds = T.eq(left - right, differences[0])
+        for difference in differences[1:]:
+            holds = T.or_(holds, T.eq(left - right, difference))
+        checked.append((known, holds, message))
     return checked
 
 
