@@ -59,7 +59,7 @@ def run_script(name, cwd, data):
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     completed = subprocess.run([sys.executable, str(SCRIPT.parent / (name + ".py"))], cwd=cwd, env=env,
-                               capture_output=True, text=True, timeout=900)
+                               capture_output=True, text=True, timeout=1800)
     assert completed.returncode == 0, "%s failed:\n%s" % (name, completed.stderr[-3000:])
     return completed.stdout
 
