@@ -5,10 +5,17 @@
 Scaling at training time keeps E[output] = x, so the deterministic path
 (prediction) uses x unchanged.  Only training graphs call this.
 """
+import numbers
+
 from DL.backend import T, floatX
 
 
 def check_rate(rate):
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
+        hint = ""
+        if hasattr(rate, "binomial"):  # the original package's MLP took srng as its 6th argument
+            hint = "; pass the random stream by keyword: srng=%s" % type(rate).__name__
+        raise TypeError("dropout_rate must be a number in [0, 1), got %r%s" % (rate, hint))
     if not 0 <= rate < 1:
         raise ValueError("dropout_rate must be in [0, 1), got %r" % (rate,))
     return rate

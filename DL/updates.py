@@ -11,11 +11,13 @@ With g the gradient, lr the learning rate and all operations elementwise:
     sgd                p <- p - lr g
     momentum           v <- m v - lr g;  p <- p + v
     nesterov_momentum  v <- m v - lr g;  p <- p + m v - lr g
-    rmsprop            r <- rho r + (1 - rho) g^2;  p <- p - lr g / sqrt(r + eps)
-                       (Tieleman and Hinton 2012)
-    rmsprop_graves     n <- 0.95 n + 0.05 g^2;  a <- 0.95 a + 0.05 g;
-                       d <- 0.9 d - lr g / sqrt(n - a^2 + eps);  p <- p + d
-                       (Graves 2013, eq. 38-41; the original package's rmsprop)
+    rmsprop            n <- rho n + (1 - rho) g^2;  a <- rho a + (1 - rho) g;
+                       d <- m d - lr g / sqrt(n - a^2 + eps);  p <- p + d
+                       (Graves 2013, eq. 38-41: the original package's rmsprop, with
+                       its constants as defaults: lr 1e-4, rho 0.95, m 0.9, eps 1e-4;
+                       also named rmsprop_graves)
+    rmsprop_tieleman   r <- rho r + (1 - rho) g^2;  p <- p - lr g / sqrt(r + eps)
+                       (Tieleman and Hinton 2012, the form most libraries call RMSprop)
     adadelta           r <- rho r + (1 - rho) g^2;  u = g sqrt(s + eps) / sqrt(r + eps);
                        p <- p - lr u;  s <- rho s + (1 - rho) u^2      (Zeiler 2012)
     adam               m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
@@ -119,7 +121,7 @@ def nesterov_momentum(params, grads, learning_rate=0.01, momentum=0.9):
     return updates
 
 
-def rmsprop(params, grads, learning_rate=0.001, rho=0.9, epsilon=1e-6):
+def rmsprop_tieleman(params, grads, learning_rate=0.001, rho=0.9, epsilon=1e-6):
     params, grads = _check(params, grads)
     _positive("learning_rate", learning_rate)
     _fraction("rho", rho)
@@ -133,7 +135,7 @@ def rmsprop(params, grads, learning_rate=0.001, rho=0.9, epsilon=1e-6):
     return updates
 
 
-def rmsprop_graves(params, grads, learning_rate=1e-4, rho=0.95, momentum=0.9, epsilon=1e-4):
+def rmsprop(params, grads, learning_rate=1e-4, rho=0.95, momentum=0.9, epsilon=1e-4):
     params, grads = _check(params, grads)
     _positive("learning_rate", learning_rate)
     _fraction("rho", rho)
@@ -151,6 +153,9 @@ def rmsprop_graves(params, grads, learning_rate=1e-4, rho=0.95, momentum=0.9, ep
         updates += [(mean_grad, _as(new_mean_grad, p)), (mean_square, _as(new_mean_square, p)),
                     (step, _as(new_step, p)), (p, _as(p + new_step, p))]
     return updates
+
+
+rmsprop_graves = rmsprop  # the name DL gave the original's rule before it took back `rmsprop`
 
 
 def adadelta(params, grads, learning_rate=1.0, rho=0.95, epsilon=1e-6):
@@ -212,6 +217,7 @@ rules = {
     "nesterov_momentum": nesterov_momentum,
     "rmsprop": rmsprop,
     "rmsprop_graves": rmsprop_graves,
+    "rmsprop_tieleman": rmsprop_tieleman,
     "adadelta": adadelta,
     "adam": adam,
 }

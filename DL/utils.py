@@ -1,7 +1,7 @@
 """Small helpers, and the names the original package's scripts import.
 
 `from DL.utils import *` gives, as in the original: `load_data`, `flatten`,
-`onehot`, `datasets`, the losses (`nll_multiclass`, `pred_error`, ...), the
+`layers_params`, `onehot`, `datasets`, the losses (`nll_multiclass`, `pred_error`, ...), the
 activations and the regularizers.
 """
 import time
@@ -59,16 +59,37 @@ def _as_array(values, where):
     return array
 
 
-def load_data(dataset):
+def _target_dtype(output):
+    """`output=` of load_data as a NumPy dtype name, or a clear error."""
+    try:
+        dtype = numpy.dtype(output)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind not in "iuf":
+        raise ValueError("load_data: output= names the targets' dtype, e.g. 'int32' (class "
+                         "ids) or 'float32'; got %r" % (output,))
+    return dtype.name
+
+
+def load_data(dataset, output=None):
     """Move `[train, valid, test]` to shared variables, in floatX.
 
     Each set is a list of arrays (inputs, targets, masks...) whose first axis
     counts examples.  Data moves to the device once; the optimizers slice
-    minibatches out of it and cast each slice to its input's dtype."""
+    minibatches out of it and cast each slice to its input's dtype.
+
+    `output=` (the original package's argument) is the dtype the last array of
+    each set, the targets, is read as: they are stored in floatX like the rest,
+    and with `output="int32"` each set holds `T.cast(targets, "int32")` instead,
+    so class ids come back as integers; `output="float32"` (or floatX) keeps them
+    as they are.  (The original cast to int32 when `output` was not given; its
+    later versions and DL leave that to the input variable: `T.ivector` or
+    `t.astype("int32")`.)"""
     if not isinstance(dataset, (list, tuple)) or len(dataset) != 3:
         raise ValueError("dataset must be [train, valid, test], got %s"
                          % (type(dataset).__name__ if not isinstance(dataset, (list, tuple))
                             else "%d sets" % len(dataset)))
+    target_dtype = None if output is None else _target_dtype(output)
     names = ("train", "valid", "test")
     moved = []
     for name, data_set in zip(names, dataset):
@@ -77,8 +98,17 @@ def load_data(dataset):
         if len(lengths) > 1:
             raise ValueError("the %s set's arrays differ in length (%s); each needs one row per example"
                              % (name, ", ".join(str(len(a)) for a in arrays)))
-        moved.append([shared(array, borrow=True) for array in arrays])
+        on_device = [shared(array, borrow=True) for array in arrays]
+        if target_dtype is not None and on_device and target_dtype != on_device[-1].dtype:
+            on_device[-1] = T.cast(on_device[-1], target_dtype)
+        moved.append(on_device)
     return moved
+
+
+def layers_params(layers):
+    """`[layer.params for layer in layers]`: the nested params of a list of layers
+    (the original package's helper; `flatten` gives the flat list)."""
+    return [layer.params for layer in layers]
 
 
 def fmt(x):

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-RULE = "rmsprop"
+RULE = "rmsprop_tieleman"
 FUNCTIONS = ("train", "valid", "test")
 
 

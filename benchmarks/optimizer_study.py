@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Which update rule trains the state estimators best?  (The original package's to-do.)
 
-Six rules of DL.updates (sgd, momentum, rmsprop, rmsprop_graves, adadelta, adam)
+Six rules of DL.updates (sgd, momentum, rmsprop_tieleman, rmsprop_graves = rmsprop, adadelta, adam)
 train three estimators on their tasks with a fixed budget of epochs, from
 several seeds each:
 
@@ -49,7 +49,7 @@ from DL.utils import flatten, load_data
 RULES = {
     "sgd": dict(optimizer="sgd", learning_rate=0.1),
     "momentum": dict(optimizer="momentum", learning_rate=0.02, momentum=0.9),
-    "rmsprop": dict(optimizer="rmsprop", learning_rate=0.003),
+    "rmsprop_tieleman": dict(optimizer="rmsprop_tieleman", learning_rate=0.003),
     "rmsprop_graves": dict(optimizer="rmsprop_graves", learning_rate=0.001),
     "adadelta": dict(optimizer="adadelta", learning_rate=1.0),
     "adam": dict(optimizer="adam", learning_rate=0.003),

@@ -107,7 +107,7 @@ def dbnc_next_to_dbn(args):
     for name, model in (("DBNC %d x [%d]" % (args.n_parallel, args.column_size), dbnc),
                         ("DBN [%d]" % dbn.forwardFeed.layers[0].W.get_value().shape[1], dbn)):
         result = train(model.loss(t), model.errors(t), model.params, mnist, [x, t], args.mnist_epochs,
-                       optimizer="rmsprop", learning_rate=0.001, batch_size=50)
+                       optimizer="rmsprop_tieleman", learning_rate=0.001, batch_size=50)
         rows.append(("%s, MNIST" % name, "test error %.2f %%, %d weights" % (100 * result.test_loss, n_weights(model)),
                      "report", None, "%d epochs, train %.0f s, compile %.1f s"
                      % (result.epochs, result.train_seconds, result.compile_seconds)))

@@ -32,5 +32,5 @@ def train(rnn, x, t, lag, args):
     is long enough that --epochs decides when training ends."""
     return optimize(dataset=load_data(lag), inputs=[x, t], cost=rnn.loss(t) + args.L2 * rnn.L2_sqr,
                     params=flatten(rnn.params), errors=rnn.errors(t), metric=rnn.metric, updates=rnn.updates,
-                    n_epochs=args.epochs, batch_size=20, patience=10 ** 6, optimizer="rmsprop",
+                    n_epochs=args.epochs, batch_size=20, patience=10 ** 6, optimizer="rmsprop_tieleman",
                     learning_rate=args.learning_rate)

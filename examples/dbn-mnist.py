@@ -14,7 +14,7 @@ import numpy
 from DL import datasets
 from DL.backend import theano, T
 from DL.models.DBN import DBN
-from DL.optimizers.rmsprop import rmsprop
+from DL.optimizers.rmsprop import rmsprop_tieleman
 from DL.utils import flatten, load_data
 
 from _common import first_examples, report, training_arguments
@@ -36,9 +36,9 @@ dbn = DBN(rng=numpy.random.RandomState(args.seed), input=x, n_in=28 * 28, n_out=
           layer_sizes=args.layer_sizes, dropout_rate=args.dropout_rate)
 cost = dbn.loss(t) + args.L1 * dbn.L1 + args.L2 * dbn.L2_sqr
 
-result = rmsprop(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(dbn.params),
-                 errors=dbn.errors(t), updates=dbn.updates, learning_rate=args.learning_rate,
-                 n_epochs=args.epochs, batch_size=args.batch_size, patience=args.patience)
+result = rmsprop_tieleman(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(dbn.params),
+                          errors=dbn.errors(t), updates=dbn.updates, learning_rate=args.learning_rate,
+                          n_epochs=args.epochs, batch_size=args.batch_size, patience=args.patience)
 
 if args.plot:
     from DL import viz  # only when asked: it draws with matplotlib

@@ -14,7 +14,7 @@ import numpy
 from DL import datasets
 from DL.backend import theano, T
 from DL.models.MLP import MLP
-from DL.optimizers.rmsprop import rmsprop
+from DL.optimizers.rmsprop import rmsprop_tieleman
 from DL.utils import flatten, load_data
 
 from _common import first_examples, report, training_arguments
@@ -35,9 +35,9 @@ mlp = MLP(rng=numpy.random.RandomState(args.seed), input=x, n_in=28 * 28,
           n_hidden=args.n_hidden, n_out=10, dropout_rate=args.dropout_rate)
 cost = mlp.loss(t) + args.L1 * mlp.L1 + args.L2 * mlp.L2_sqr
 
-result = rmsprop(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(mlp.params),
-                 errors=mlp.errors(t), updates=mlp.updates, learning_rate=args.learning_rate,
-                 n_epochs=args.epochs, batch_size=args.batch_size, patience=args.patience)
+result = rmsprop_tieleman(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(mlp.params),
+                          errors=mlp.errors(t), updates=mlp.updates, learning_rate=args.learning_rate,
+                          n_epochs=args.epochs, batch_size=args.batch_size, patience=args.patience)
 
 if args.plot:
     from DL import viz  # only when asked: it draws with matplotlib

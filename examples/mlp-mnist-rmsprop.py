@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """An MLP 784-500-10 (tanh, softmax) on MNIST, trained with RMSprop.
 
-RMSprop (Tieleman and Hinton 2012) divides each step by a running root mean
-square of recent gradients:
+RMSprop in the form of Tieleman and Hinton (2012), DL's `rmsprop_tieleman`
+(`rmsprop` is the original package's rule, Graves' form), divides each step
+by a running root mean square of recent gradients:
 
     r <- rho r + (1 - rho) g^2,    w <- w - learning_rate g / sqrt(r + epsilon)
 
@@ -17,7 +18,7 @@ import numpy
 from DL import datasets
 from DL.backend import theano, T
 from DL.models.MLP import MLP
-from DL.optimizers.rmsprop import rmsprop
+from DL.optimizers.rmsprop import rmsprop_tieleman
 from DL.utils import flatten, load_data
 
 from _common import first_examples, report, training_arguments
@@ -38,10 +39,10 @@ mlp = MLP(rng=numpy.random.RandomState(args.seed), input=x,
           n_in=28 * 28, n_hidden=args.n_hidden, n_out=10)
 cost = mlp.loss(t) + args.L1 * mlp.L1 + args.L2 * mlp.L2_sqr
 
-result = rmsprop(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(mlp.params),
-                 errors=mlp.errors(t), learning_rate=args.learning_rate, rho=args.rho,
-                 epsilon=args.epsilon, n_epochs=args.epochs, batch_size=args.batch_size,
-                 patience=args.patience)
+result = rmsprop_tieleman(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(mlp.params),
+                          errors=mlp.errors(t), learning_rate=args.learning_rate, rho=args.rho,
+                          epsilon=args.epsilon, n_epochs=args.epochs, batch_size=args.batch_size,
+                          patience=args.patience)
 
 if args.plot:
     from DL import viz  # only when asked: it draws with matplotlib

@@ -22,8 +22,8 @@ from _common import first_examples, report, training_arguments
 parser = training_arguments(__doc__, epochs=20, batch_size=20, L2=1e-4)
 parser.add_argument("--n-hidden", type=int, default=500, help="hidden units (default 500)")
 parser.add_argument("--activation", default="tanh", help="hidden units' activation (default tanh)")
-parser.add_argument("--optimizer", default="rmsprop", choices=sorted(rules),
-                    help="update rule, with its default settings (default rmsprop)")
+parser.add_argument("--optimizer", default="rmsprop_tieleman", choices=sorted(rules),
+                    help="update rule, with its default settings (default rmsprop_tieleman)")
 parser.add_argument("--out", default="mlp-mnist.npz", help="where to save (default mlp-mnist.npz)")
 args = parser.parse_args()
 

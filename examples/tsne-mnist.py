@@ -20,7 +20,7 @@ import numpy
 from DL import datasets, viz
 from DL.backend import theano, T
 from DL.models.MLP import MLP
-from DL.optimizers.rmsprop import rmsprop
+from DL.optimizers.rmsprop import rmsprop_tieleman
 from DL.utils import flatten, load_data
 
 from _common import first_examples, training_arguments
@@ -43,9 +43,9 @@ mlp = MLP(rng=numpy.random.RandomState(args.seed), input=x,
           n_in=28 * 28, n_hidden=args.n_hidden, n_out=10)
 cost = mlp.loss(t) + args.L1 * mlp.L1 + args.L2 * mlp.L2_sqr
 
-result = rmsprop(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(mlp.params),
-                 errors=mlp.errors(t), learning_rate=args.learning_rate, n_epochs=args.epochs,
-                 batch_size=args.batch_size, patience=args.patience)
+result = rmsprop_tieleman(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(mlp.params),
+                          errors=mlp.errors(t), learning_rate=args.learning_rate, n_epochs=args.epochs,
+                          batch_size=args.batch_size, patience=args.patience)
 if args.plot:
     viz.plot_history(result.history, args.plot)
 

@@ -67,5 +67,5 @@ def test_an_rnn_learns_the_task(task, n_out, outputActivation, target, bound):
     rnn = RNN(numpy.random.RandomState(1), x, 5, 20, n_out, outputActivation=outputActivation)
     result = optimize(dataset=load_data(lag), inputs=[x, t], cost=rnn.loss(t) + 1e-4 * rnn.L2_sqr,
                       params=flatten(rnn.params), errors=rnn.errors(t), n_epochs=30, batch_size=20,
-                      patience=10 ** 6, optimizer="rmsprop", learning_rate=0.01, progress=False, verbose=False)
+                      patience=10 ** 6, optimizer="rmsprop_tieleman", learning_rate=0.01, progress=False, verbose=False)
     assert result.test_loss < bound, result

@@ -35,7 +35,7 @@ DIRECTION = numpy.array([1.0, -1.0, 0.5, 0.0])
 QUIET = dict(progress=False, verbose=False)
 # Option sets used by several tests: the same constants compile to the same
 # (cached) C code, which keeps the file fast.
-RMSPROP = dict(optimizer="rmsprop", learning_rate=0.05)
+RMSPROP = dict(optimizer="rmsprop_tieleman", learning_rate=0.05)
 NOISY_SGD = dict(optimizer="sgd", learning_rate=1.0)   # large steps: validation error wanders
 
 

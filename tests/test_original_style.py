@@ -9,6 +9,14 @@ file in the classic layout (a gzipped pickle of three (x, t) pairs) holding
 the first 2000 training and 400 validation and test digits, found through
 DL_DATA_DIR like the real one.  With 100 minibatches an epoch, its patience
 of 1000 minibatches ends training on its own after some tens of epochs.
+
+The other scripts there use the original's other calls (issue 15): a random
+stream from `T.shared_randomstreams` handed to the MLP with `srng=`,
+`optimizer="rmsprop"`, `layers_params`, a model saved with `numpy.savez` and
+loaded back as object arrays (mlp-mnist-dropout.py, then mlp-mnist-load.py),
+`load_data(..., output=...)`, a USE on T + 1 observations and T actions, and
+predictions compiled by the script and called with NumPy's float64 data
+(use-map1d.py, rnn-lag.py).  They run two at a time.
 """
 import gzip
 import os
@@ -16,9 +24,11 @@ import pickle
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy
+import pytest
 
 from DL import datasets
 
@@ -43,17 +53,39 @@ def digits_after(label, stdout):
     return [int(digit) for digit in re.findall(r"\d", line[len(label):])]
 
 
-def test_a_script_in_the_original_style_runs(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    test_x, test_t = write_small_mnist(data)[2]
+def run_script(name, cwd, data):
+    """stdout of tests/original/NAME.py, run in `cwd` on the data in `data`."""
     env = dict(os.environ, DL_DATA_DIR=str(data), MPLBACKEND="Agg",
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    completed = subprocess.run([sys.executable, str(SCRIPT)], cwd=tmp_path, env=env,
-                               capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    stdout = completed.stdout
+    completed = subprocess.run([sys.executable, str(SCRIPT.parent / (name + ".py"))], cwd=cwd, env=env,
+                               capture_output=True, text=True, timeout=1800)
+    assert completed.returncode == 0, "%s failed:\n%s" % (name, completed.stderr[-3000:])
+    return completed.stdout
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The scripts' stdout, two at a time: name -> future (the load script after the save)."""
+    folder = tmp_path_factory.mktemp("original")
+    data = folder / "data"
+    data.mkdir()
+    test_set = write_small_mnist(data)[2]
+
+    def saved_then_loaded():
+        return run_script("mlp-mnist-dropout", folder, data), run_script("mlp-mnist-load", folder, data)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {"mlp-mnist": pool.submit(run_script, "mlp-mnist", folder, data),
+                   "mlp-mnist-dropout": pool.submit(saved_then_loaded),
+                   "use-map1d": pool.submit(run_script, "use-map1d", folder, data),
+                   "rnn-lag": pool.submit(run_script, "rnn-lag", folder, data)}
+        yield futures, test_set
+
+
+def test_a_script_in_the_original_style_runs(runs):
+    futures, (test_x, test_t) = runs
+    stdout = futures["mlp-mnist"].result()
 
     assert "training on %d examples, 100 minibatches of 20" % SIZES[0] in stdout
     assert "stopped (patience)" in stdout  # early stopping ended it, not the 1000 epochs
@@ -66,3 +98,44 @@ def test_a_script_in_the_original_style_runs(tmp_path):
     assert len(predicted) == 10
     # The seed is the clock (as in the original), so allow a few misses among the ten.
     assert sum(p == a for p, a in zip(predicted, answer)) >= 4
+
+
+def numbers_after(label, stdout):
+    """The numbers on each line that starts with `label`, one list a line."""
+    return [[float(n) for n in re.findall(r"-?\d+\.?\d*(?:e-?\d+)?", line[len(label):])]
+            for line in stdout.splitlines() if line.startswith(label)]
+
+
+def test_dropout_save_and_load_in_the_original_style(runs):
+    futures, (test_x, test_t) = runs
+    saved, loaded = futures["mlp-mnist-dropout"].result()
+    assert "rmsprop: training on %d examples" % SIZES[0] in saved  # optimizer="rmsprop", by name
+    # a script's own function over the dropped-out output draws a new mask at every call
+    distributions = numbers_after("distribution:", saved)
+    assert len(distributions) == 4 and all(len(row) == 10 for row in distributions)
+    assert len(set(tuple(row) for row in distributions)) == 4, distributions
+    # the model comes back from numpy.load's object arrays: the same losses, and it predicts
+    assert numbers_after("loaded:", loaded) == numbers_after("saved: ", saved)
+    test_error = numbers_after("saved: ", saved)[0][2]
+    assert test_error < 0.5  # chance is 0.9
+    predicted, answer = digits_after("predict:", loaded), digits_after("answer: ", loaded)
+    assert answer == list(test_t[:10]) and len(predicted) == 10
+    assert sum(p == a for p, a in zip(predicted, answer)) >= 4
+
+
+def test_use_on_t_plus_one_observations_in_the_original_style(runs):
+    futures, _ = runs
+    stdout = futures["use-map1d"].result()
+    rows = [line for line in stdout.splitlines() if line.count("  |  ") == 2]
+    assert len(rows) == 9  # the steps 1 .. T - 1 of one walk, as the original printed them
+    wrong = float(re.search(r"bits wrong in that walk: ([0-9.]+)", stdout).group(1))
+    # guessing "no cell" gets 1 bit in 5 wrong; the trained USE gets fewer
+    assert wrong < 0.2, stdout[-2000:]
+
+
+def test_rnn_with_int32_targets_in_the_original_style(runs):
+    futures, _ = runs
+    stdout = futures["rnn-lag"].result()
+    wrong = float(re.search(r"classes wrong on the test walks: ([0-9.]+)", stdout).group(1))
+    baseline = float(re.search(r"guessing the most common class: ([0-9.]+)", stdout).group(1))
+    assert wrong < baseline - 0.1, stdout[-2000:]

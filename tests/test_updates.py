@@ -39,14 +39,14 @@ def np_nesterov_momentum(p, g, state, t, learning_rate, momentum):
     return p + momentum * state["v"] - learning_rate * g
 
 
-def np_rmsprop(p, g, state, t, learning_rate, rho, epsilon):
+def np_rmsprop_tieleman(p, g, state, t, learning_rate, rho, epsilon):
     # Tieleman and Hinton 2012, lecture 6.5.
     state["r"] = rho * state.get("r", 0.0) + (1 - rho) * g ** 2
     return p - learning_rate * g / numpy.sqrt(state["r"] + epsilon)
 
 
 def np_rmsprop_graves(p, g, state, t, learning_rate, rho, momentum, epsilon):
-    # Graves 2013, "Generating sequences with RNNs", eq. 38-41.
+    # Graves 2013, "Generating sequences with RNNs", eq. 38-41: the original package's rmsprop.
     state["n"] = rho * state.get("n", 0.0) + (1 - rho) * g ** 2
     state["g"] = rho * state.get("g", 0.0) + (1 - rho) * g
     state["delta"] = (momentum * state.get("delta", 0.0)
@@ -75,8 +75,9 @@ REFERENCES = {
     "sgd": np_sgd,
     "momentum": np_momentum,
     "nesterov_momentum": np_nesterov_momentum,
-    "rmsprop": np_rmsprop,
+    "rmsprop": np_rmsprop_graves,
     "rmsprop_graves": np_rmsprop_graves,
+    "rmsprop_tieleman": np_rmsprop_tieleman,
     "adadelta": np_adadelta,
     "adam": np_adam,
 }
@@ -86,8 +87,9 @@ HYPER = {
     "sgd": dict(learning_rate=0.05),
     "momentum": dict(learning_rate=0.05, momentum=0.7),
     "nesterov_momentum": dict(learning_rate=0.05, momentum=0.7),
-    "rmsprop": dict(learning_rate=0.01, rho=0.8, epsilon=1e-4),
+    "rmsprop": dict(learning_rate=0.01, rho=0.9, momentum=0.8, epsilon=1e-3),
     "rmsprop_graves": dict(learning_rate=0.01, rho=0.9, momentum=0.8, epsilon=1e-3),
+    "rmsprop_tieleman": dict(learning_rate=0.01, rho=0.8, epsilon=1e-4),
     "adadelta": dict(learning_rate=0.5, rho=0.9, epsilon=1e-5),
     "adam": dict(learning_rate=0.02, beta1=0.8, beta2=0.99, epsilon=1e-6),
 }
@@ -95,7 +97,9 @@ HYPER = {
 # Defaults the issue fixes: Graves' (and the original package's) constants,
 # Zeiler's adadelta, Kingma and Ba's adam.
 DOCUMENTED_DEFAULTS = {
+    "rmsprop": dict(learning_rate=1e-4, rho=0.95, momentum=0.9, epsilon=1e-4),
     "rmsprop_graves": dict(learning_rate=1e-4, rho=0.95, momentum=0.9, epsilon=1e-4),
+    "rmsprop_tieleman": dict(learning_rate=0.001, rho=0.9, epsilon=1e-6),
     "adadelta": dict(learning_rate=1.0, rho=0.95, epsilon=1e-6),
     "adam": dict(learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8),
 }
@@ -242,7 +246,7 @@ TORCH_VALUES = {
                  [0.6848486952183, 0.44803321781003, 0.27431190123502]),
     "nesterov_momentum": ({"learning_rate": 0.1, "momentum": 0.5},
                           [0.67466543592725, 0.44108468114241, 0.2769002108997]),
-    "rmsprop": ({"learning_rate": 0.01, "rho": 0.9, "epsilon": 1e-6},
+    "rmsprop_tieleman": ({"learning_rate": 0.01, "rho": 0.9, "epsilon": 1e-6},
                 [0.83205403985348, 0.83205322744821, 0.83205295664444]),
     "adadelta": ({}, [0.95453237704725, 0.9545237471374, 0.95452214847397]),
     "adam": ({"learning_rate": 0.01}, [0.90034972009036, 0.90034967993061, 0.90034966654402]),
@@ -273,9 +277,10 @@ def test_toy_problem_matches_torch(name, dtype):
     assert_allclose(A, B, rtol=1e-7)
 
 
-def test_toy_problem_rmsprop_graves_matches_reference():
+@pytest.mark.parametrize("name", ["rmsprop", "rmsprop_graves"])
+def test_toy_problem_rmsprop_graves_matches_reference(name):
     """No published value exists; the NumPy reference with the default constants."""
-    A, B = toy_run("rmsprop_graves", {}, "float64")
+    A, B = toy_run(name, {}, "float64")
     expected = numpy.ones(3)
     state = {}
     for t in range(1, 11):
@@ -311,6 +316,8 @@ def test_negative_learning_rate_is_refused(name):
     ("rmsprop", "rho", 1.0),
     ("rmsprop", "rho", 1.5),
     ("rmsprop_graves", "rho", 1.0),
+    ("rmsprop_tieleman", "rho", 1.0),
+    ("rmsprop_tieleman", "epsilon", 0),
     ("adadelta", "rho", 1.0),
     ("rmsprop", "epsilon", -1e-6),
     ("momentum", "momentum", 1.0),
@@ -390,3 +397,14 @@ def test_total_norm_constraint_keeps_nan_visible():
 def test_total_norm_constraint_refuses_a_non_positive_max():
     with pytest.raises(ValueError, match="max_grad_norm"):
         updates.total_norm_constraint([T.constant(numpy.ones(2))], 0)
+
+
+def test_rmsprop_is_the_original_packages_rule():
+    """The original package's rmsprop (Graves' form, fixed constants) is `rmsprop`
+    in DL.updates, in optimize(optimizer="rmsprop") and in DL.optimizers."""
+    from DL import optimizers
+    assert updates.get("rmsprop") is updates.rmsprop is updates.rmsprop_graves
+    original = dict(learning_rate=1e-4, rho=0.95, momentum=0.9, epsilon=1e-4)  # its constants
+    front_door = inspect.signature(optimizers.rmsprop).parameters
+    assert {name: front_door[name].default for name in original} == original
+    assert "momentum" not in inspect.signature(optimizers.rmsprop_tieleman).parameters

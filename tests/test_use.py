@@ -45,8 +45,9 @@ def sequences(obs_ndim=3, obs_dtype="float64"):
 def assert_gradients_match(cost, params, inputs, values, numeric_grad):
     """grad(cost, params) equals central differences of cost at the params' values."""
     params = flatten(params)
-    analytic = function(inputs, grad(cost, params))(*values)
-    cost_of = function(inputs, cost)
+    # the same dropout masks at every call: random draws held fixed
+    analytic = function(inputs, grad(cost, params), no_default_updates=True)(*values)
+    cost_of = function(inputs, cost, no_default_updates=True)
 
     def cost_at(*param_values):
         for param, value in zip(params, param_values):
@@ -249,20 +250,57 @@ def test_wrong_ranks_activations_and_static_shapes_are_refused(rng):
     with pytest.raises(ValueError, match="n_hidden"):
         USE(rng, obs, act, N_OBS, N_ACT, 0)
     five, four = T.as_tensor_variable(numpy.zeros((2, 5, N_OBS))), T.as_tensor_variable(numpy.zeros((2, 4, N_ACT)))
-    with pytest.raises(ValueError, match="same number of timesteps"):
-        USE(rng, five, four, N_OBS, N_ACT, N_HIDDEN)
+    three = T.as_tensor_variable(numpy.zeros((2, 3, N_ACT)))
+    four_obs = T.as_tensor_variable(numpy.zeros((2, 4, N_OBS)))
+    with pytest.raises(ValueError, match="act must have as many timesteps as obs .*, or one fewer.*got 5 and 3"):
+        USE(rng, five, three, N_OBS, N_ACT, N_HIDDEN)
+    with pytest.raises(ValueError, match="act must have as many timesteps as obs"):
+        USE(rng, four_obs, T.as_tensor_variable(numpy.zeros((2, 5, N_ACT))), N_OBS, N_ACT, N_HIDDEN)
+    USE(rng, five, four, N_OBS, N_ACT, N_HIDDEN)  # the original package's layout: T + 1 and T
     with pytest.raises(ValueError, match="n_obs=4"):
         USE(rng, five, T.as_tensor_variable(numpy.zeros((2, 5, N_ACT))), 4, N_ACT, N_HIDDEN)
 
 
-def test_sequences_that_differ_in_length_or_batch_fail_clearly_when_run(rng):
-    use = use64(rng, deep=False)
-    f = function([use.obs, use.act], use.output)
-    obs, act = walks(rng, n_examples=3, n_steps=5)
-    with pytest.raises(ValueError, match="same number of timesteps"):
-        f(obs, act[:, :4])
-    with pytest.raises(ValueError, match="same number of examples"):
-        f(obs, act[:2])
+@pytest.fixture(scope="module")
+def training_step():
+    """(f, use): the cost and its gradients of a deep USE with sigmoid outputs, where
+    mismatched sequences once died in the engine's broadcasting assertions."""
+    use = use64(numpy.random.RandomState(5), "sigmoid")
+    cost = use.loss()
+    return function([use.obs, use.act], [cost] + grad(cost, flatten(use.params))), use
+
+
+@pytest.mark.parametrize("case, message", [
+    ("act two steps short", "act must have as many timesteps as obs"),
+    ("act longer", "act must have as many timesteps as obs"),
+    ("fewer actions", "same number of examples"),
+    ("fewer observations", "same number of examples"),
+    ("act too wide", r"act must be \(n_examples, n_timesteps, n_act=2\)"),
+    ("obs too narrow", r"obs must be \(n_examples, n_timesteps, n_obs=3\)"),
+])
+def test_sequences_that_disagree_fail_with_dls_error_when_run(rng, training_step, case, message):
+    f, _ = training_step
+    obs, act = walks(rng, n_examples=3, n_steps=6)
+    obs, act = {"act two steps short": (obs, act[:, :4]), "act longer": (obs[:, :4], act),
+                "fewer actions": (obs, act[:2]), "fewer observations": (obs[:2], act),
+                "act too wide": (obs, numpy.concatenate([act, act[..., :1]], axis=-1)),
+                "obs too narrow": (obs[..., :2], act)}[case]
+    with pytest.raises(ValueError, match=message):
+        f(obs, act)
+
+
+def test_the_original_layout_t_plus_one_observations_and_t_actions(rng, training_step):
+    """obs with T + 1 steps and act with T train on the same loss and gradients as
+    DL's layout with any last action: the last action predicts nothing."""
+    f, use = training_step
+    obs, act = walks(rng, n_examples=3, n_steps=6)
+    original = f(obs, act[:, :-1])
+    for last in (act, act[:, ::-1]):
+        dl_layout = f(obs, numpy.concatenate([act[:, :-1], last[:, -1:]], axis=1))
+        for got, expected in zip(original, dl_layout):
+            assert_allclose(got, expected, rtol=1e-12)
+    output = function([use.obs, use.act], use.output_deterministic)(obs, act[:, :-1])
+    assert output.shape == (3, 6, N_OBS)  # one prediction per observation, the last without target
 
 
 # --- learning ---------------------------------------------------------------------------------

@@ -5,14 +5,16 @@ Theano.  The default engine is PyTensor, the maintained continuation of
 Theano; legacy Theano 1.0.5 is chosen with ``DL_BACKEND=theano``.  Whatever
 differs between the two stays in this file.
 
-Exports: ``theano`` (the engine module), ``T`` (its tensor module, with a
-``T.nnet`` namespace on both engines), ``shared``, ``function``, ``scan``,
+Exports: ``theano`` (the engine module, whose ``function`` and ``scan`` are
+DL's), ``T`` (its tensor module, with ``T.nnet`` and
+``T.shared_randomstreams`` on both engines), ``shared``, ``function``, ``scan``,
 ``grad``, ``clone``, ``RandomStreams``, ``floatX``, ``BACKEND`` and the small
 helpers ``logits_of_softmax`` / ``logits_of_sigmoid`` that the stable losses use.
 """
 import os
 import sys
 import types
+import warnings
 import weakref
 
 import numpy
@@ -37,13 +39,13 @@ def _user_chose_floatX(flags_variable, rc_file):
 
 
 if BACKEND == "pytensor":
-    import pytensor as theano
+    import pytensor as _engine
     import pytensor.tensor as _tensor
     from pytensor.graph.replace import clone_replace as _clone_replace
     from pytensor.tensor.special import Softmax as _SoftmaxOp
 
     if not _user_chose_floatX("PYTENSOR_FLAGS", "~/.pytensorrc"):
-        theano.config.floatX = "float32"
+        _engine.config.floatX = "float32"
 
     # `T.nnet` as legacy scripts spell it.
     _nnet = types.SimpleNamespace(
@@ -55,11 +57,15 @@ if BACKEND == "pytensor":
     )
 
     class _TensorModule(types.ModuleType):
-        """pytensor.tensor, plus the `nnet` namespace Theano code expects."""
+        """pytensor.tensor, plus the `nnet` and `shared_randomstreams` namespaces
+        Theano code expects (`T.shared_randomstreams.RandomStreams(seed)` is DL's
+        RandomStreams, below)."""
 
         def __getattr__(self, name):
             if name == "nnet":
                 return _nnet
+            if name == "shared_randomstreams":
+                return types.SimpleNamespace(RandomStreams=RandomStreams)
             return getattr(_tensor, name)
 
         def __reduce__(self):
@@ -93,7 +99,7 @@ else:  # legacy Theano 1.0.5
     os.environ.setdefault("THEANO_FLAGS", "blas.ldflags=")
     if "blas.ldflags" not in os.environ["THEANO_FLAGS"]:
         os.environ["THEANO_FLAGS"] += ",blas.ldflags="
-    import theano
+    import theano as _engine
     import theano.tensor as T
     from theano.tensor.nnet import Softmax as _SoftmaxOp
     from theano.tensor.nnet.sigm import ScalarSigmoid as _ScalarSigmoid
@@ -110,7 +116,7 @@ else:  # legacy Theano 1.0.5
             setattr(T, _name, getattr(T.nnet, _name))
 
     if not _user_chose_floatX("THEANO_FLAGS", "~/.theanorc"):
-        theano.config.floatX = "float32"
+        _engine.config.floatX = "float32"
 
     def softmax(x):
         # Theano's softmax works on rows; fold leading axes for 3-D input.
@@ -139,9 +145,9 @@ else:  # legacy Theano 1.0.5
                 and isinstance(owner.op.scalar_op, _ScalarSigmoid))
 
     def clone(output, replace=None):
-        return theano.clone(output, replace=replace)
+        return _engine.clone(output, replace=replace)
 
-shared = theano.shared
+shared = _engine.shared
 
 
 def batched_dot(a, b):
@@ -156,36 +162,51 @@ def batched_dot(a, b):
     return (a.dimshuffle(0, 1, 2, "x") * b.dimshuffle(0, "x", 1, 2)).sum(axis=2)
 
 
-def function(inputs, outputs=None, mode=None, **kwargs):
+def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_default_updates=False,
+             **kwargs):
     """theano.function, compiled with DL's rewrites on PyTensor's Numba engine.
 
     The same arguments and result as the engine's `function`; in a Numba mode
     the graph gets DL's own Ops for tanh and dimension shuffles (DL.engine.mode),
-    and nothing outside this function's graph changes."""
+    and nothing outside this function's graph changes.  Two defaults differ:
+
+    - `allow_input_downcast=True`: NumPy arrays of any numeric dtype are cast to
+      the inputs' types (float64 or int64 data into a float32 `T.matrix()`), as
+      scripts written when Theano's floatX was float64 expect.  Pass False for
+      the engine's strict check.
+    - Random draws advance at every call, as Theano's default updates did
+      (DL.backend.RandomStreams); `no_default_updates=True` holds them fixed
+      (a gradient check by finite differences needs the same dropout masks)."""
     if BACKEND == "pytensor":
         from DL.engine.mode import dl_mode
         mode = dl_mode(mode)
         if "DL.engine.lstm_op" in sys.modules and static_shapes(mode):
             sys.modules["DL.engine.lstm_op"].register("jax")
-    return theano.function(inputs, outputs, mode=mode, **kwargs)
+    if no_default_updates is not False:
+        # PyTensor deprecates the argument, not the default updates it turns off.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The no_default_updates parameter",
+                                    category=DeprecationWarning)
+            return _engine.function(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
+                                    no_default_updates=no_default_updates, **kwargs)
+    return _engine.function(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
+                            **kwargs)
 
 if BACKEND == "pytensor":
-    import warnings as _warnings
-
     def scan(*args, **kwargs):
         """theano.scan with Theano's return value, (outputs, updates).
 
         PyTensor 3 warns on every call that it will return only the outputs;
         DL keeps the Theano signature, so that warning is silenced here."""
         kwargs.setdefault("return_updates", True)
-        with _warnings.catch_warnings():
-            _warnings.filterwarnings("ignore", message="Scan return signature", category=DeprecationWarning)
-            return theano.scan(*args, **kwargs)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Scan return signature", category=DeprecationWarning)
+            return _engine.scan(*args, **kwargs)
 else:
-    scan = theano.scan
-grad = theano.grad
-config = theano.config
-floatX = theano.config.floatX
+    scan = _engine.scan
+grad = _engine.grad
+config = _engine.config
+floatX = _engine.config.floatX
 
 
 def static_shapes(mode=None):
@@ -195,7 +216,7 @@ def static_shapes(mode=None):
     if BACKEND != "pytensor":
         return False
     from pytensor.compile.mode import get_mode
-    linker = get_mode(theano.config.mode if mode is None else mode).linker
+    linker = get_mode(_engine.config.mode if mode is None else mode).linker
     return type(linker).__name__ == "JAXLinker"
 
 
@@ -250,7 +271,7 @@ def logits_of_sigmoid(output):
 
 def cast_floatX(value):
     """A NumPy array (or scalar) in the engine's float type."""
-    return numpy.asarray(value, dtype=theano.config.floatX)
+    return numpy.asarray(value, dtype=_engine.config.floatX)
 
 
 # Every draw's (shared generator -> next state), so that a compiled training
@@ -285,12 +306,18 @@ class RandomStreams(object):
     """Theano's old RandomStreams interface, on either engine.
 
     Each draw gets its own shared generator, seeded from this stream's seed,
-    and records the generator's update.  A compiled function that draws must
-    include those updates: ``srng.updates()`` (or a model's ``.updates``).
+    and records the generator's update.  As in Theano, that update is also the
+    generator's `default_update`, so every function that draws advances it at
+    each call, including functions compiled with the engine's own `function`:
+    a dropout mask is new at every call, and the sequence of masks is fixed by
+    the seed.  ``srng.updates()`` (or a model's ``.updates``) lists the same
+    pairs, for code that passes them explicitly (an explicit update replaces
+    the default one; nothing advances twice); ``no_default_updates=True``
+    compiles a function whose draws stay fixed.
 
     >>> srng = RandomStreams(seed=1)
     >>> mask = srng.binomial(size=(3,), p=0.5)
-    >>> f = function([], mask, updates=srng.updates())
+    >>> f = function([], mask)      # a new mask at every call
     """
 
     def __init__(self, seed=None):
@@ -307,8 +334,14 @@ class RandomStreams(object):
 
     if BACKEND == "pytensor":
         def _draw(self, distribution, *args, **kwargs):
-            rng = theano.tensor.random.shared_rng(seed=self._next_seed())
+            rng = _engine.tensor.random.shared_rng(seed=self._next_seed())
             next_rng, sample = getattr(rng, distribution)(*args, **kwargs)
+            # Theano's RandomStreams set this; PyTensor still honours it (and warns that
+            # setting it is deprecated in favour of explicit updates, which DL also keeps).
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Setting default_update is deprecated",
+                                        category=DeprecationWarning)
+                rng.default_update = next_rng
             self._updates.append((rng, next_rng))
             _RANDOM_UPDATES[rng] = next_rng
             return sample
@@ -316,12 +349,7 @@ class RandomStreams(object):
         def _draw(self, distribution, *args, **kwargs):
             from theano.tensor.shared_randomstreams import RandomStreams as _Legacy
             legacy = _Legacy(seed=self._next_seed())
-            sample = getattr(legacy, distribution)(*args, **kwargs)
-            for generator, _ in legacy.state_updates:
-                # Theano would advance the generator in every function that uses it; here, as on
-                # PyTensor, only a function given the updates does (optimize adds them), so a
-                # gradient check or a prediction sees the same draw at every call.
-                del generator.default_update
+            sample = getattr(legacy, distribution)(*args, **kwargs)  # sets Theano's default_update
             self._updates.extend(legacy.state_updates)
             _RANDOM_UPDATES.update(dict(legacy.state_updates))
             return sample
@@ -341,6 +369,26 @@ class RandomStreams(object):
             else self._draw("normal", size=size, avg=avg, std=std)
         return T.cast(sample, dtype or floatX)
 
+
+class _EngineModule(types.ModuleType):
+    """The engine module as `from DL.backend import theano` gives it: every name is
+    the engine's own (`theano.shared`, `theano.config`, `theano.tensor`, ...)
+    except `function` and `scan`, which are DL's (above): a script's own
+    `theano.function([x], model.pred)` takes float64 and int64 arrays into float32
+    inputs, as it did when Theano's floatX was float64, and compiles with DL's
+    rewrites.  The engine module itself is not changed: other code that imports
+    pytensor or theano gets it as it is."""
+
+    def __getattr__(self, name):
+        return getattr(_engine, name)
+
+    def __dir__(self):
+        return sorted(set(dir(_engine)) | set(self.__dict__))
+
+
+theano = _EngineModule(_engine.__name__, _EngineModule.__doc__)
+theano.function = function
+theano.scan = scan
 
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
            "config", "floatX", "RandomStreams", "softmax", "log_softmax",

@@ -4,8 +4,10 @@
 
 x `(n_examples, n_in)`, `layer_sizes = [n_1, ..., n_k]` the hidden sizes,
 y `(n_examples, n_out)`.  params: `[[[W_1, b_1], ..., [W_k, b_k]], [W_o, b_o]]`.
-(The name is the original package's; the layers are trained jointly by
-backpropagation, not pre-trained as restricted Boltzmann machines.)
+`srng=`: a RandomStreams for the dropout masks of every hidden layer, as the
+original package took it.  (The name is the original package's; the layers
+are trained jointly by backpropagation, not pre-trained as restricted
+Boltzmann machines.)
 """
 from DL.models.ForwardFeed import ForwardFeed
 from DL.models.HiddenLayer import HiddenLayer
@@ -22,18 +24,20 @@ class DBN(Model):
     dropout_rate      in [0, 1): hidden units dropped on the training path
     activation        the hidden layers'; outputActivation  'softmax', 'sigmoid' or 'linear'
     params            None, or `[[[W_1, b_1], ..., [W_k, b_k]], [W_o (n_k, n_out), b_o (n_out,)]]`
+    srng          None, or a RandomStreams to draw the dropout masks from (the original
+                  package's argument); by default a stream seeded from rng
 
     Hooks: output, output_deterministic `(n_examples, n_out)`, pred, loss(y),
     errors(y) (y as for the MLP), params, L1, L2_sqr, updates; forwardFeed, outputLayer.
     """
 
     def __init__(self, rng, input, n_in, n_out, layer_sizes=None, dropout_rate=0, activation="tanh",
-                 outputActivation="softmax", params=None, name="DBN"):
+                 outputActivation="softmax", params=None, name="DBN", srng=None):
         self.name = name
         ff_params, output_params = sub_params(params, 2, name)
         hidden_sizes = list(layer_sizes or [])
         self.forwardFeed = ForwardFeed(rng, None, [n_in] + hidden_sizes, dropout_rate, ff_params,
-                                       activation, name=name + ".forwardFeed")
+                                       activation, name=name + ".forwardFeed", srng=srng)
         n_top = hidden_sizes[-1] if hidden_sizes else check_size(n_in, name + ": n_in")
         self.outputLayer = HiddenLayer(rng, None, n_top, n_out, 0, output_params, outputActivation,
                                        name=name + ".outputLayer")

@@ -48,16 +48,17 @@ class EUSE(DeepEstimator, NextObservationEstimator):
         params = sub_params(params, 10, name)
         super().__init__(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
         onehot = getattr(obs, "ndim", None) == 3
-        self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name, "float" if onehot else "int")
-        self.embeddingLayer = EmbeddingLayer(rng, self.obs, n_obs, e_obs, onehot, params[1],
+        self.obs, self.act, checked_obs, checked_act = check_sequences(
+            obs, act, n_obs, n_act, name, "float" if onehot else "int", one_fewer_action=True)
+        self.embeddingLayer = EmbeddingLayer(rng, checked_obs, n_obs, e_obs, onehot, params[1],
                                              name=name + ".embeddingLayer")
         self.layers = [self.embeddingLayer] + self.deep_parts(rng, e_obs, n_act, n_obs, sizes, params[2:])
         self.observation = [self.embeddingLayer, self.observationFF]
-        self.connect((self.obs, checked_act))
+        self.connect((checked_obs, checked_act))
         if onehot:
-            observed = observed_targets(self.obs, self.outputActivation)
+            observed = observed_targets(checked_obs, self.outputActivation)
         elif self.outputActivation == "softmax":
-            observed = self.obs
+            observed = checked_obs
         else:
-            observed = T.eye(self.embeddingLayer.W.shape[0], dtype=floatX)[self.obs]
+            observed = T.eye(self.embeddingLayer.W.shape[0], dtype=floatX)[checked_obs]
         self.next_observation_targets(observed)

@@ -52,7 +52,8 @@ class MUSE(NextObservationEstimator):
         n_fact = n_hidden if n_fact is None else check_size(n_fact, name + ": n_fact")
         params = sub_params(params, 4, name)
         super().__init__(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
-        self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name)
+        self.obs, self.act, checked_obs, checked_act = check_sequences(obs, act, n_obs, n_act, name,
+                                                                       one_fewer_action=True)
         self.filter = GatedCell(rng, self.n_hidden, n_obs, self.n_hidden, n_fact, activation, params[1],
                                 name + ".hLayer")
         self.transform = GatedCell(rng, self.n_hidden, n_act, self.n_hidden, n_fact, activation, params[2],
@@ -60,5 +61,5 @@ class MUSE(NextObservationEstimator):
         self.hLayer, self.kLayer = self.filter.layer, self.transform.layer
         self.predictor = self.predictor_layers(rng, n_obs, None, None, params[3])
         self.layers = [self.hLayer, self.kLayer, self.outputLayer]
-        self.connect((self.obs, checked_act))
-        self.next_observation_targets(observed_targets(self.obs, self.outputActivation))
+        self.connect((checked_obs, checked_act))
+        self.next_observation_targets(observed_targets(checked_obs, self.outputActivation))

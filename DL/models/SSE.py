@@ -48,6 +48,6 @@ class SSE(DeepEstimator):
         n_pred = check_size(n_pred, name + ": n_pred")
         params = sub_params(params, 9, name)
         super().__init__(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
-        self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name)
+        self.obs, self.act, checked_obs, checked_act = check_sequences(obs, act, n_obs, n_act, name)
         self.layers = self.deep_parts(rng, n_obs, n_act, n_pred, sizes, params[1:])
-        self.connect((self.obs, checked_act))
+        self.connect((checked_obs, checked_act))

@@ -19,6 +19,10 @@ chains) with the hidden sizes `ff_obs`, `ff_filt`, `ff_trans`, `ff_act`,
     obs (n_examples, n_timesteps, n_obs)   act (n_examples, n_timesteps, n_act)
     h_t, k_t (n_examples, n_timesteps, n_hidden)   output (n_examples, n_timesteps, n_obs)
 
+The original package's layout is taken too: obs with T + 1 steps and act with T
+(a_t done between o_t and o_{t+1}); act is then padded with one zero action,
+and the hooks have T + 1 steps, the last a prediction without a target.
+
 `loss()` and `errors()` need no targets: y_t is compared with o_{t+1}.
 outputActivation: softmax (one-hot observations), sigmoid (binary), linear (real).
 params: `[k0, observationFF, filterFF, hLayer, transformFF, actionFF, kLayer,
@@ -59,7 +63,8 @@ class USE(DeepEstimator, NextObservationEstimator):
         sizes = check_deep_sizes(name, ff_obs, ff_filt, ff_trans, ff_act, ff_pred)
         params = sub_params(params, 9, name)
         super().__init__(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
-        self.obs, self.act, checked_act = check_sequences(obs, act, n_obs, n_act, name)
+        self.obs, self.act, checked_obs, checked_act = check_sequences(obs, act, n_obs, n_act, name,
+                                                                       one_fewer_action=True)
         self.layers = self.deep_parts(rng, n_obs, n_act, n_obs, sizes, params[1:])
-        self.connect((self.obs, checked_act))
-        self.next_observation_targets(observed_targets(self.obs, self.outputActivation))
+        self.connect((checked_obs, checked_act))
+        self.next_observation_targets(observed_targets(checked_obs, self.outputActivation))

@@ -91,10 +91,15 @@ def make_param(value, shape, name, owner, initial):
 
 
 def sub_params(params, count, owner):
-    """The `count` entries of `params=` (one per sub-layer), or `[None] * count` for None;
-    any other nesting is refused, naming `owner`."""
+    """Check the nesting of `params=`: None, or a list of `count` entries.
+
+    A NumPy object array counts as a list: the original package saved
+    `model.params` with `numpy.savez`, and `numpy.load(..., allow_pickle=True)`
+    gives that nesting back as an object array (e.g. `(2, 2)` for an MLP)."""
     if params is None:
         return [None] * count
+    if isinstance(params, numpy.ndarray) and params.dtype == object:
+        params = list(params) if params.ndim else params.item()
     if not isinstance(params, (list, tuple)) or len(params) != count:
         found = len(params) if isinstance(params, (list, tuple)) else type(params).__name__
         raise ValueError("%s: params= must be a list of %d entries (one per sub-layer, "
@@ -205,7 +210,12 @@ class Model(object):
         collected = []
         for layer in self.layers:
             collected.extend(layer.updates)
-        return collected + (self.srng.updates() if self.srng is not None else [])
+        collected += self.srng.updates() if self.srng is not None else []
+        # once each: layers given one stream (srng=) each report all of its draws
+        unique = {}
+        for generator, next_state in collected:
+            unique.setdefault(generator, next_state)
+        return list(unique.items())
 
     # --- output hooks -----------------------------------------------------
 

@@ -13,6 +13,8 @@ it has seen and done:
     h, k (n_examples, n_timesteps, n_hidden)   y (n_examples, n_timesteps, n_out)
 
 `obs` and `act` have the same length: a_t is the action done after seeing o_t.
+(The next-observation estimators also take the original package's layout, one
+action fewer than observations; see `check_sequences`.)
 Inside, the sequences are scanned time-major; the hooks come back batch-major.
 
 An estimator is made of named parts, each a layer or a list of layers:
@@ -91,11 +93,25 @@ def _static_shape(tensor):
     return numpy.shape(data) if data is not None else (None,) * tensor.ndim
 
 
-def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float"):
-    """(obs, act, checked_act): the inputs as tensors of the right rank, and `act` with
-    run-time checks that the two agree (build the model on `checked_act`; users feed `act`).
+def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float", one_fewer_action=False):
+    """(obs, act, checked_obs, checked_act): the inputs as tensors of the right rank, and
+    the two tensors to build the model on (users feed `obs` and `act`).
 
-    `obs_kind="int"` takes observation ids `(n_examples, n_timesteps)` (EUSE)."""
+    What the static shapes already tell is refused here, before any graph is built.
+    What only the data can tell is checked when the function runs: `checked_obs` and
+    `checked_act` pass through those checks, so every computation on the sequences
+    comes after them, and a disagreement raises DL's ValueError, not an engine's
+    assertion.  Their shapes, as the engine infers them, are `(n_examples of obs,
+    n_timesteps of obs, n_obs)` and `(..., n_act)`: the engine computes shapes
+    (the gradient's buffers, broadcasting checks) apart from the data, so a shape
+    read from unchecked `act` or from obs's last axis could disagree, and fail
+    in the engine, before DL's checks have run.
+
+    `one_fewer_action=True` (the next-observation estimators) also takes the original
+    package's layout, T + 1 observations and T actions: a_t is done between o_t and
+    o_{t+1}.  `act` is then padded with one zero action, after the last observation,
+    whose prediction has no target.  `obs_kind="int"` takes observation ids
+    `(n_examples, n_timesteps)` (EUSE)."""
     n_obs = check_size(n_obs, owner + ": n_obs")
     n_act = check_size(n_act, owner + ": n_act")
     if obs_kind == "int":
@@ -104,38 +120,52 @@ def check_sequences(obs, act, n_obs, n_act, owner, obs_kind="float"):
     else:
         obs = as_tensor(obs, owner + ": obs", (3,), "(n_examples, n_timesteps, n_obs=%d)" % n_obs)
     act = as_tensor(act, owner + ": act", (3,), "(n_examples, n_timesteps, n_act=%d)" % n_act)
-    rules = _agreement(obs, act, n_obs, n_act, owner)
+    rules = _agreement(obs, act, n_obs, n_act, owner, one_fewer_action)
     for known, condition, message in rules:
         if known is False:
             raise ValueError(message)
-    checked_act = act
+    checked_obs, checked_act = obs, act
     for known, condition, message in rules:
         if known is None:
+            checked_obs = check_and_raise(checked_obs, condition, message, ValueError)
             checked_act = check_and_raise(checked_act, condition, message, ValueError)
-    return obs, act, checked_act
+    # Shapes read from what was checked: n_obs, n_act and obs's first two axes.
+    if obs.ndim == 3:
+        checked_obs = checked_obs.reshape((obs.shape[0], obs.shape[1], n_obs))
+    in_obs_layout = T.zeros((obs.shape[0], obs.shape[1], n_act), dtype=act.dtype)
+    checked_act = T.set_subtensor(in_obs_layout[:, :act.shape[1]], checked_act)
+    return obs, act, checked_obs, checked_act
 
 
-def _agreement(obs, act, n_obs, n_act, owner):
-    """(statically known outcome or None, symbolic condition, message) for each rule."""
+def _agreement(obs, act, n_obs, n_act, owner, one_fewer_action=False):
+    """(statically known outcome or None, symbolic condition, message) for each rule.
+
+    A rule holds when `left - right` is one of its allowed differences."""
     obs_shape, act_shape = _static_shape(obs), _static_shape(act)
-    pairs = [(obs.shape[0], act.shape[0], obs_shape[0], act_shape[0],
+    layouts = "as many timesteps as obs (a_t is done after seeing o_t)"
+    if one_fewer_action:
+        layouts += (", or one fewer (the original package's layout: T + 1 observations, "
+                    "T actions)")
+    rules = [(obs.shape[0], act.shape[0], obs_shape[0], act_shape[0], (0,),
               "%s: obs and act must hold the same number of examples (axis 0)" % owner),
-             (obs.shape[1], act.shape[1], obs_shape[1], act_shape[1],
-              "%s: obs and act must have the same number of timesteps (axis 1): one action "
-              "after each observation (the last action has no target; any placeholder will "
-              "do)" % owner),
-             (act.shape[2], n_act, act_shape[2], n_act,
+             (obs.shape[1], act.shape[1], obs_shape[1], act_shape[1], (0, 1) if one_fewer_action else (0,),
+              "%s: act must have %s (axis 1)" % (owner, layouts)),
+             (act.shape[2], n_act, act_shape[2], n_act, (0,),
               "%s: act must be (n_examples, n_timesteps, n_act=%d)" % (owner, n_act))]
     if obs.ndim == 3:
-        pairs.append((obs.shape[2], n_obs, obs_shape[2], n_obs,
+        rules.append((obs.shape[2], n_obs, obs_shape[2], n_obs, (0,),
                       "%s: obs must be (n_examples, n_timesteps, n_obs=%d)" % (owner, n_obs)))
-    rules = []
-    for left, right, static_left, static_right, message in pairs:
-        known = None if static_left is None or static_right is None else static_left == static_right
+    checked = []
+    for left, right, static_left, static_right, differences, message in rules:
+        known = None if static_left is None or static_right is None else \
+            static_left - static_right in differences
         if known is False:
             message += "; got %s and %s" % (static_left, static_right)
-        rules.append((known, T.eq(left, right), message))
-    return rules
+        holds = T.eq(left - right, differences[0])
+        for difference in differences[1:]:
+            holds = T.or_(holds, T.eq(left - right, difference))
+        checked.append((known, holds, message))
+    return checked
 
 
 # --- cells: the two halves of the recurrence -----------------------------------
