@@ -124,7 +124,8 @@ class RNN(Model):
     loss(y, mask=None), errors(y, mask=None) with y `(n_examples, n_timesteps)`
     class ids (softmax) or `(n_examples, n_timesteps, n_out)`, averaged over the
     real steps (the model's mask unless another is given); h `(n_examples,
-    n_timesteps, n_hidden)` the training path's states; params, L1, L2_sqr, updates;
+    n_timesteps, n_hidden)` the training path's states, h_deterministic the prediction
+    path's; params, L1, L2_sqr, updates;
     step(x_t, h_tm1) one step for generation.
     """
 
@@ -160,7 +161,7 @@ class RNN(Model):
 
         With `train` and dropout, one mask `(n_examples, n_hidden)` per sequence,
         drawn here, outside the scan, drops the same units of h at every step.
-        The training path's states are kept as `h`."""
+        The states are kept: `h` the training path's, `h_deterministic` the other's."""
         drop = None
         if train and self.dropout_rate > 0:
             drop = dropout_mask(self.srng, self.dropout_rate, (x.shape[0], self.n_hidden))
@@ -169,6 +170,8 @@ class RNN(Model):
             h = h * drop.dimshuffle(0, "x", 1)
         if train:
             self.h = h
+        if not train or not self.drops:
+            self.h_deterministic = h
         return self.outputLayer.apply(h, train)
 
     def hidden_states(self, x, drop):
