@@ -55,7 +55,7 @@ def test_a_given_stream_repeats_from_its_seed():
     sequences = []
     for _ in range(2):
         x, mlp = dropout_mlp(seed=numpy.random.randint(1000), srng=T.shared_randomstreams.RandomStreams(7))
-        hidden = theano.function([x], mlp.hiddenLayer.output)
+        hidden = theano.function([x], mlp.hiddenLayer.apply(x, train=True))
         sequences.append([(h == 0) for h in calls(hidden)])  # the masks themselves
     for first, second in zip(*sequences):
         assert_array_equal(first, second)

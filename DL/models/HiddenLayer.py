@@ -52,6 +52,7 @@ class HiddenLayer(Layer):
         self.srng = None
         if self.dropout_rate > 0:  # the user's stream (srng=, as the original package took), else our own
             self.srng = srng if srng is not None else RandomStreams(seed_from(rng))
+        self._draws = []  # this layer's own draws: a stream given by the user may serve other layers
         self.connect(input)
 
     def preactivation(self, x):
@@ -62,7 +63,9 @@ class HiddenLayer(Layer):
         """activation(x W + b) for x `(..., n_in)`, dropped out when `train`; shares the weights."""
         h = self.activation(self.preactivation(x))
         if train and self.dropout_rate > 0:
+            drawn = len(self.srng.updates())
             h = dropout(self.srng, self.dropout_rate, h)
+            self._draws.extend(self.srng.updates()[drawn:])
         return h
 
     @property
@@ -74,3 +77,8 @@ class HiddenLayer(Layer):
     def params(self):
         """`[W (n_in, n_out), b (n_out,)]`."""
         return [self.W, self.b]
+
+    @property
+    def updates(self):
+        """(generator, next state) of this layer's dropout draws (not other layers' on a shared srng)."""
+        return list(self._draws)

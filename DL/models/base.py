@@ -154,6 +154,12 @@ class Model(object):
     mask = None
     name = "Model"
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # DL.models imports each class under its module's name, so `DL.models.MLP` is the
+        # class; this keeps the module path `DL.models.MLP.MLP` naming it too (help() works)
+        setattr(cls, cls.__name__, cls)
+
     def apply(self, x, train=False):
         """The forward function: the output for input `x` on the training path
         (`train=True`: dropout) or the deterministic one.  By default the
