@@ -216,12 +216,7 @@ class Model(object):
         collected = []
         for layer in self.layers:
             collected.extend(layer.updates)
-        collected += self.srng.updates() if self.srng is not None else []
-        # once each: layers given one stream (srng=) each report all of its draws
-        unique = {}
-        for generator, next_state in collected:
-            unique.setdefault(generator, next_state)
-        return list(unique.items())
+        return collected + (self.srng.updates() if self.srng is not None else [])
 
     # --- output hooks -----------------------------------------------------
 
