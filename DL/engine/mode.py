@@ -11,6 +11,11 @@ being compiled:
     position 99    Scan             -> a copy whose inner graph is compiled in this mode too
                                        (PyTensor compiles a loop's body in the Scan's own mode)
 
+and PyTensor's `scan_push_out_add` is replaced by a copy that visits a loop
+body's nodes in graph order, not in the order of a set of object ids
+(DL.engine.scan_rewrites): the same graph then compiles to the same Numba
+cache key in every process.
+
 Nothing else changes: PyTensor's classes, its dispatch and its predefined modes
 are left as they are, so a graph compiled by other code in the process (PyMC, a
 user's own `pytensor.function`) runs PyTensor's code, bit for bit.  The swap is
@@ -18,7 +23,7 @@ made for Numba modes only (DL's code is Numba code); other modes pass through.
 `DL.backend.function` compiles with `dl_mode`, and so does `optimize`.
 """
 from pytensor.compile.mode import Mode, get_mode
-from pytensor.graph.rewriting.basic import in2out, node_rewriter
+from pytensor.graph.rewriting.basic import dfs_rewriter, in2out, node_rewriter
 from pytensor.link.numba.linker import NumbaLinker
 from pytensor.scalar.basic import Tanh
 from pytensor.scan.op import Scan
@@ -69,11 +74,14 @@ class _LoopBodiesIn(object):
 
 
 def _with_dl_rewrites(base):
-    from DL.engine import numba_kernels
+    from DL.engine import numba_kernels, scan_rewrites
     numba_kernels.register()
     loop_bodies = _LoopBodiesIn()
+    base = base.excluding(scan_rewrites.REPLACES)
     rewrites = [(in2out(use_contiguous_dimshuffle, name="dl_contiguous_dimshuffle"), DIMSHUFFLE_POSITION),
-                (loop_bodies.rewriter(), DIMSHUFFLE_POSITION)]
+                (loop_bodies.rewriter(), DIMSHUFFLE_POSITION),
+                (dfs_rewriter(scan_rewrites.scan_push_out_add_in_order, ignore_newtrees=False),
+                 scan_rewrites.POSITION)]
     if numba_kernels.fast_tanh_enabled():
         rewrites.append((in2out(use_fast_tanh, name="dl_fast_tanh"), TANH_POSITION))
     loop_bodies.mode = base.register(*rewrites)
