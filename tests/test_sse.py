@@ -15,24 +15,18 @@ from DL.optimizers import optimize
 from DL.utils import flatten, load_data
 
 from test_use import (DEEP, N_ACT, N_HIDDEN, N_OBS, assert_causal, assert_gradients_match,
-                      assert_round_trip, float64_copy, np_recurrence, np_softmax, sequences, values_of,
-                      walks)
+                      assert_round_trip, float64_copy, sequences, walks)
 
 N_PRED = 3
 
 
-def sse64(rng, outputActivation="softmax", dropout_rate=0, params=None, **options):
-    """A float64 SSE; `options` replace the deep sizes DEEP (e.g. activation=, n_fact=)."""
+def sse64(rng, activation="softmax", dropout_rate=0, params=None):
     obs, act = sequences()
     model = SSE(rng, obs, act, N_OBS, N_ACT, N_PRED, N_HIDDEN, dropout_rate=dropout_rate,
-                outputActivation=outputActivation, params=params, **(options or DEEP))
+                outputActivation=activation, params=params, **DEEP)
     if params is None:
-        return sse64(rng, outputActivation, dropout_rate, float64_copy(model.params), **options)
+        return sse64(rng, activation, dropout_rate, float64_copy(model.params))
     return model
-
-
-N_FACT = 3
-GATED = dict(DEEP, ff_trans=None, n_fact=N_FACT)  # the multiplicative transform, deep elsewhere
 
 
 def targets(rng, activation, shape=(3, 5)):
@@ -91,41 +85,12 @@ def test_params_nest_as_the_use_and_round_trip(rng):
                       lambda model: function([model.obs, model.act], [model.output])(obs, act))
 
 
-def test_the_multiplicative_transform_computes_its_equations(rng):
-    """h_t = relu([k_{t-1}, o_t] W_h + b_h), k_t = relu(((h_t V_fi) * (a_t V_fm)) V_of + a_t V_om + b_k),
-    y_t = softmax(h_t W_y + b_y): no feature nets, so each part is one layer."""
-    obs, act = walks(rng, n_examples=3, n_steps=5)
-    sse = sse64(rng, activation="relu", n_fact=N_FACT)
-    h, k, y = function([sse.obs, sse.act], [sse.h_t, sse.k_t, sse.output])(obs, act)
-    k0, _, _, (W_h, b_h), transformFF, _, (V_fi, V_of, V_fm, V_om, b_k), _, (W_y, b_y) = values_of(sse.params)
-    assert transformFF == []  # the identity
-    relu = lambda z: numpy.maximum(z, 0)  # noqa: E731
-    h_np, k_np = np_recurrence(k0, lambda k, o: relu(numpy.concatenate([k, o], -1) @ W_h + b_h),
-                               lambda h, a: relu(((h @ V_fi) * (a @ V_fm)) @ V_of + a @ V_om + b_k), obs, act)
-    assert_allclose(h, h_np, rtol=1e-10)
-    assert_allclose(k, k_np, rtol=1e-10)
-    assert_allclose(y, np_softmax(h_np @ W_y + b_y), rtol=1e-10)
-
-
-def test_multiplicative_transform_gradients_match_finite_differences_with_dropout(rng, numeric_grad):
-    obs, act = walks(rng, n_examples=2, n_steps=4)
-    y, labels = targets(rng, "softmax", shape=(2, 4))
-    sse = sse64(rng, dropout_rate=0.3, **GATED)
-    assert len(sse.params) == 9 and len(sse.params[6]) == 5  # kLayer: [V_fi, V_of, V_fm, V_om, b_k]
-    assert_gradients_match(sse.loss(y) + 1e-3 * sse.L2_sqr, sse.params, [sse.obs, sse.act, y],
-                           [obs, act, labels], numeric_grad)
-
-
 def test_bad_input_is_refused(rng):
     obs, act = sequences()
     with pytest.raises(ValueError, match="n_pred"):
         SSE(rng, obs, act, N_OBS, N_ACT, None, N_HIDDEN)
     with pytest.raises(ValueError, match=r"ff_act\[0\]"):
         SSE(rng, obs, act, N_OBS, N_ACT, N_PRED, N_HIDDEN, ff_act=["5"])
-    with pytest.raises(ValueError, match="ff_trans must be empty with n_fact"):
-        SSE(rng, obs, act, N_OBS, N_ACT, N_PRED, N_HIDDEN, ff_trans=[3], n_fact=2)
-    with pytest.raises(ValueError, match="n_fact"):
-        SSE(rng, obs, act, N_OBS, N_ACT, N_PRED, N_HIDDEN, n_fact=0)
     sse = SSE(rng, obs, act, N_OBS, N_ACT, N_PRED, N_HIDDEN)
     with pytest.raises(TypeError, match="class ids, not one-hot"):
         sse.loss(T.tensor3())

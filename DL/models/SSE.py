@@ -15,16 +15,6 @@
 As in the USE, F_* are deep sub-networks with the hidden sizes `ff_*`.  The
 label is, e.g., which object is in the hand: y_t sharpens as actions reveal it.
 
-With `n_fact` (a number of factors) the transform is multiplicative, as the
-MUSE's (DL.models.MultiplicativeLayer), F_trans the identity:
-
-    k_t = act(((h_t V_fi) * (F_act(a_t) V_fm)) V_of + F_act(a_t) V_om + b_k)
-
-so each action applies its own linear map V_fi diag(F_act(a_t) V_fm) V_of to
-the state.  An additive transform adds the action's features to those of the
-state, and must build such action-dependent maps out of its hidden units: on
-dice told apart only by the directions of the rolls it learns slowly.
-
     obs (n_examples, n_timesteps, n_obs)   act (n_examples, n_timesteps, n_act)
     output (n_examples, n_timesteps, n_pred)
     targets y: (n_examples, n_timesteps) class ids for softmax; (..., n_pred) otherwise
@@ -41,9 +31,6 @@ class SSE(DeepEstimator):
 
     Arguments as the USE's, plus `n_pred`, the size of y_t (the number of labels
     for softmax).  params nest as the USE's, the outputLayer `[W (n_top, n_pred), b (n_pred,)]`.
-    n_fact  None (the default): the additive transform; a number: the multiplicative
-            transform with that many factors (module docstring; ff_trans must be empty),
-            its kLayer a MultiplicativeLayer `[V_fi, V_of, V_fm, V_om, b_k]`
 
     Hooks: output, output_deterministic `(n_examples, n_timesteps, n_pred)`, pred,
     h_t, k_t; loss(y, mask=None), errors(y, mask=None) with y `(n_examples,
@@ -56,12 +43,11 @@ class SSE(DeepEstimator):
 
     def __init__(self, rng, obs, act, n_obs, n_act, n_pred, n_hidden, dropout_rate=0, ff_obs=None,
                  ff_filt=None, ff_trans=None, ff_act=None, ff_pred=None, activation="tanh",
-                 outputActivation="softmax", params=None, name="SSE", n_fact=None):
-        n_fact = None if n_fact is None else check_size(n_fact, name + ": n_fact")
+                 outputActivation="softmax", params=None, name="SSE"):
         sizes = check_deep_sizes(name, ff_obs, ff_filt, ff_trans, ff_act, ff_pred)
         n_pred = check_size(n_pred, name + ": n_pred")
         params = sub_params(params, 9, name)
         super().__init__(rng, n_hidden, dropout_rate, activation, outputActivation, params[0], name)
         self.obs, self.act, checked_obs, checked_act = check_sequences(obs, act, n_obs, n_act, name)
-        self.layers = self.deep_parts(rng, n_obs, n_act, n_pred, sizes, params[1:], n_fact)
+        self.layers = self.deep_parts(rng, n_obs, n_act, n_pred, sizes, params[1:])
         self.connect((checked_obs, checked_act))

@@ -323,16 +323,13 @@ class StateEstimator(Model):
 class DeepEstimator(StateEstimator):
     """The USE's parts (USE, SSE, EUSE): deep feature nets, DeepCells, a deep predictor."""
 
-    def deep_parts(self, rng, n_obs_features, n_act, n_out, sizes, params, n_fact=None):
+    def deep_parts(self, rng, n_obs_features, n_act, n_out, sizes, params):
         """Build observationFF, actionFF, filter, transform and the predictor; return the
         layers in the original package's params order.
 
         n_obs_features  the size of what observationFF reads;  sizes  ff_obs, ff_filt,
         ff_trans, ff_act, ff_pred;  params  the 8 entries observationFF, filterFF,
-        hLayer, transformFF, actionFF, kLayer, predictorFF, outputLayer.
-        n_fact  None: the additive transform (a DeepCell); a number: a GatedCell with
-        that many factors, in which the action's features gate the state (then
-        ff_trans must be empty: transformFF is the identity, kLayer a MultiplicativeLayer)."""
+        hLayer, transformFF, actionFF, kLayer, predictorFF, outputLayer."""
         ff_obs, ff_filt, ff_trans, ff_act, ff_pred = sizes
         name, n_hidden, rate, activation = self.name, self.n_hidden, self.dropout_rate, self.activation
         # built (and their weights drawn) in this order, the original package's
@@ -342,18 +339,8 @@ class DeepEstimator(StateEstimator):
                                     name=name + ".actionFF")
         self.filter = DeepCell(rng, n_hidden, ([n_obs_features] + ff_obs)[-1], n_hidden, ff_filt, activation,
                                params[1], params[2], name + ".filterFF", name + ".hLayer")
-        n_act_features = ([n_act] + ff_act)[-1]
-        if n_fact is None:
-            self.transform = DeepCell(rng, n_hidden, n_act_features, n_hidden, ff_trans, activation,
-                                      params[3], params[5], name + ".transformFF", name + ".kLayer")
-        else:
-            if ff_trans:
-                raise ValueError("%s: ff_trans must be empty with n_fact (the action gates the state "
-                                 "itself), got %r" % (name, ff_trans))
-            self.transform = GatedCell(rng, n_hidden, n_act_features, n_hidden, n_fact, activation,
-                                       params[5], name + ".kLayer")
-            self.transform.chain = ForwardFeed(rng, None, [n_hidden], 0, params[3], activation,
-                                               name=name + ".transformFF")  # the identity: no params
+        self.transform = DeepCell(rng, n_hidden, ([n_act] + ff_act)[-1], n_hidden, ff_trans, activation,
+                                  params[3], params[5], name + ".transformFF", name + ".kLayer")
         self.filterFF, self.hLayer = self.filter.chain, self.filter.layer
         self.transformFF, self.kLayer = self.transform.chain, self.transform.layer
         self.observation, self.action = [self.observationFF], [self.actionFF]
