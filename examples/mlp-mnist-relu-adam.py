@@ -11,12 +11,20 @@ softmax HiddenLayer; the parameters of the best validation error are kept.
     python examples/mlp-mnist-relu-adam.py --seed 1
     python examples/mlp-mnist-relu-adam.py --epochs 1 --subset 1000     # a quick look
 
-Measured (20 epochs, 50000 training digits, OPENBLAS_NUM_THREADS=1):
-MEASURED
+Measured, test error after 20 epochs on the 50000 training digits (the best
+validation's parameters; 5 to 6 minutes a seed on one core, OPENBLAS_NUM_THREADS=1):
+
+    python examples/mlp-mnist-relu-adam.py --seed 1      1.33 %
+    python examples/mlp-mnist-relu-adam.py --seed 2      1.51 %
+    python examples/mlp-mnist-relu-adam.py --seed 3      1.34 %      mean 1.39 %
+
+Keras' sizes and rate (--n-hidden 512 512 --dropout-rate 0.2) reach 1.65 % with
+the decay and 1.82 % without it (--decay 1), seed 1.
 
 Baselines on the same test set: multinomial logistic regression 7.76 %
 (`python benchmarks/baselines.py --only mnist`); Keras' mnist_mlp reports
-1.60 % after 20 epochs; DL's one-hidden-layer examples reach about 1.9 %.
+1.60 % after 20 epochs (trained on all 60000 digits); DL's one-hidden-layer
+examples reach about 1.88 %.
 """
 import numpy
 

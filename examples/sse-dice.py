@@ -17,14 +17,21 @@ epochs).  Its recipe for these dice adds a second loss (--predict-next): a USE
 built on the SSE's own recurrence (the same k0, feature nets, filter and
 transform; a predictor of its own) predicts the next top face.  To predict it
 the state must follow the die's orientation as it rolls, and once it does the
-mirror images are told apart.
+mirror images are told apart.  The loss sits on the plateau for 20 to 30
+epochs before it falls, so every epoch runs (no early stopping) and the
+parameters of the best validation error are kept.
 
     python examples/sse-dice.py
     python examples/sse-dice.py --dice original
     python examples/sse-dice.py --epochs 2          # a quick look
 
-Measured (seed 1234, OPENBLAS_NUM_THREADS=1, one core):
-MEASURED
+Measured, correct after the last roll (OPENBLAS_NUM_THREADS=1; the original
+dice's 60 epochs take 40 s to 2 min of training on one core):
+
+    python examples/sse-dice.py                           SSE 98.3 %   Bayes filter 99.3 %
+    python examples/sse-dice.py --dice original           SSE 96.8 %   Bayes filter 98.5 %
+        --seed 1: 96.2 % (Bayes 98.5 %); --seed 2: 98.1 % (Bayes 98.2 %)
+    python examples/sse-dice.py --dice original --predict-next 0     SSE 73.2 %
 
 It prints, for one test sequence, a row per step: the observed symbol, the
 SSE's distribution over the dice, the Bayes posterior, and the roll then
