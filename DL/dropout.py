@@ -2,6 +2,13 @@
 
     dropout(srng, rate, x) = x * m / (1 - rate),  m_ij ~ Bernoulli(1 - rate)
 
+Word dropout drops whole steps of a sequence (all units of a word vector at
+once, as Gal & Ghahramani 2016 drop embedded words):
+
+    word_dropout(srng, rate, x)[n, t] = x[n, t] * m_nt / (1 - rate),  m_nt ~ Bernoulli(1 - rate)
+
+x `(n_examples, n_timesteps, n_units)`: a dropped word reads as the zero vector.
+
 Scaling at training time keeps E[output] = x, so the deterministic path
 (prediction) uses x unchanged.  Only training graphs call this.
 """
@@ -32,3 +39,13 @@ def dropout(srng, rate, x):
     if check_rate(rate) == 0:
         return x
     return x * dropout_mask(srng, rate, x.shape)
+
+
+def word_dropout(srng, rate, x):
+    """x `(n_examples, n_timesteps, n_units)` with each step's whole vector dropped
+    with probability `rate` (one draw per example and step), survivors scaled up."""
+    if x.ndim != 3:
+        raise ValueError("word_dropout: x must be (n_examples, n_timesteps, n_units), got %d-D" % x.ndim)
+    if check_rate(rate) == 0:
+        return x
+    return x * dropout_mask(srng, rate, x.shape[:2]).dimshuffle(0, 1, "x")
