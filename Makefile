@@ -16,7 +16,7 @@ export MPLBACKEND ?= Agg
 # threads fight the compiler and each other (steps measured up to 50x slower).
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: setup mnist test bench clean
+.PHONY: setup mnist test test-quick bench clean
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,16 @@ setup: $(VENV)/.installed
 mnist: setup
 	$(PY) examples/mlp-mnist-adadelta.py --epochs 20
 
+# The suite on $(TEST_WORKERS) processes (pytest-xdist), each taking whole test modules, so a
+# module's compiled functions are shared by its tests; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
+
+# The edit-test loop: every test module, without the tests marked slow (examples on real
+# data, studies, subprocess runs, learning to a bound); about 2 minutes warm.
+test-quick: setup
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow" tests
 
 bench: setup
 	$(PY) benchmarks/mnist_accuracy.py --epochs 20 sgd=200

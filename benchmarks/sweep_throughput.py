@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """How much a study gains from DL.sweep: 24 small trainings, one process vs 2 Dask workers.
 
-The same 24 trials (an MLP 32-64-4 on seeded Gaussian clusters, rmsprop; 4
-learning rates x 6 seeds; each a few seconds of training) run twice in this
+The same 24 trials (an MLP 32-256-4 on seeded Gaussian clusters, rmsprop; 4
+learning rates x 6 seeds; 30 epochs each, no early stop: a few seconds) run twice in this
 session:
 
     sequential   a loop calling fn in this process, one trial after another
@@ -38,12 +38,15 @@ from DL.models.MLP import MLP
 from DL.optimizers import optimize
 from DL.utils import flatten, load_data
 
-EPOCHS = 6
+EPOCHS = 30
+N_HIDDEN = 256
+N_TRAIN = 8000
 space = {"learning_rate": [0.001, 0.003, 0.01, 0.03], "seed": [0, 1, 2, 3, 4, 5]}
 
 
-def clusters(seed, sizes=(3000, 500, 500), n_in=32, n_classes=4):
+def clusters(seed, sizes=None, n_in=32, n_classes=4):
     """[train, valid, test]: points around n_classes seeded centres in n_in dimensions, and their classes."""
+    sizes = sizes or (N_TRAIN, N_TRAIN // 8, N_TRAIN // 8)
     rng = numpy.random.RandomState(seed)
     centres = rng.normal(0, 1, (n_classes, n_in))
     sets = []
@@ -55,10 +58,10 @@ def clusters(seed, sizes=(3000, 500, 500), n_in=32, n_classes=4):
 
 def fn(config):
     x, t = T.matrix("x"), T.ivector("t")
-    mlp = MLP(rng=numpy.random.RandomState(config["seed"]), input=x, n_in=32, n_hidden=64, n_out=4)
+    mlp = MLP(rng=numpy.random.RandomState(config["seed"]), input=x, n_in=32, n_hidden=N_HIDDEN, n_out=4)
     result = optimize(dataset=load_data(clusters(100 + config["seed"])), inputs=[x, t], cost=mlp.loss(t),
                       params=flatten(mlp.params), errors=mlp.errors(t), optimizer="rmsprop",
-                      learning_rate=config["learning_rate"], n_epochs=EPOCHS, batch_size=20, progress=False,
+                      learning_rate=config["learning_rate"], n_epochs=EPOCHS, batch_size=20, patience=10 ** 9, progress=False,
                       verbose=False)
     return {"valid_error": result.valid_loss, "test_error": result.test_loss}
 
@@ -82,12 +85,14 @@ def warm_overheads(records):
 
 
 def main():
-    global EPOCHS
+    global EPOCHS, N_HIDDEN, N_TRAIN
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="epochs of every trial (default %d)" % EPOCHS)
+    parser.add_argument("--n-hidden", type=int, default=N_HIDDEN, help="hidden units (default %d)" % N_HIDDEN)
+    parser.add_argument("--n-train", type=int, default=N_TRAIN, help="training points (default %d)" % N_TRAIN)
     parser.add_argument("--workers", type=int, default=2, help="DL.sweep's LocalCluster workers (default 2)")
     args = parser.parse_args()
-    EPOCHS = args.epochs
+    EPOCHS, N_HIDDEN, N_TRAIN = args.epochs, args.n_hidden, args.n_train
     configs = DL.sweep.configs(space)
     # Warm the compile cache on disk first (one trial per learning rate, a graph each), so
     # that neither way pays for a cold compile; each worker still loads it once per graph.

@@ -72,6 +72,7 @@ def test_each_half_is_its_direction_run_on_the_sequence_or_its_reverse(rng, kind
     assert len(wrapper.params) == 2 and wrapper.params[0] is not wrapper.params[1]
 
 
+@pytest.mark.slow
 def test_gradients_through_the_masked_wrapper_and_pooling_match_finite_differences(rng, numeric_grad):
     layer = direction_builder(rng, "GRU")
     x_var, mask_var = T.dtensor3("x"), T.dmatrix("mask")

@@ -19,7 +19,8 @@ import pytest
 
 from DL.backend import BACKEND
 
-pytestmark = pytest.mark.skipif(BACKEND != "pytensor", reason="Numba cache keys are PyTensor's")
+pytestmark = [pytest.mark.skipif(BACKEND != "pytensor", reason="Numba cache keys are PyTensor's"),
+              pytest.mark.slow]  # slow: compiles in fresh processes
 
 TESTS = Path(__file__).resolve().parent
 

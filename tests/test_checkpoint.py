@@ -61,6 +61,7 @@ def assert_same_checkpoint(path_a, path_b):
     assert meta_a["loop"] == meta_b["loop"]
 
 
+@pytest.mark.slow
 def test_killed_runs_resume_bit_for_bit(tmp_path):
     """One training run of 5 epochs (40 steps), killed 4 times with SIGKILL at different
     moments and resumed each time, ends with the parameters, optimizer state,

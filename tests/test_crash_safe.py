@@ -15,6 +15,8 @@ import pytest
 
 from DL import io
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: kills saving processes
+
 TRIALS = 60
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: traces saves in subprocesses
+
 
 def strace_problem():
     """Why strace cannot trace here (not installed, or ptrace refused), or None."""

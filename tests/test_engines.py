@@ -134,6 +134,7 @@ def train_lstm(mode):
 
 @pytest.mark.skipif(not HAS_JAX, reason="JAX is an optional engine and jax is not installed "
                                         "(pip install jax jaxlib, or pip install DL[jax])")
+@pytest.mark.slow
 def test_jax_mode_trains_an_lstm_like_the_c_engine():
     # every minibatch shape gets its own traced function (the last minibatches are shorter)
     with warnings.catch_warnings():

@@ -40,6 +40,7 @@ def test_hooks_have_their_shapes_and_values(rng, activation):
     assert_allclose(errors, np_next_observation_errors(output, onehot, activation), rtol=1e-6)  # error rates are floatX
 
 
+@pytest.mark.slow
 def test_ids_and_onehot_observations_give_the_same_predictions(rng):
     onehot, act = walks(rng, n_examples=3, n_steps=5)
     by_ids = euse64(rng)
@@ -50,6 +51,7 @@ def test_ids_and_onehot_observations_give_the_same_predictions(rng):
         assert_allclose(a, b, rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_gradients_match_finite_differences_with_dropout(rng, numeric_grad):
     onehot, act = walks(rng, n_examples=2, n_steps=4)
     euse = euse64(rng, dropout_rate=0.3)

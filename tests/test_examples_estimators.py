@@ -17,6 +17,8 @@ from DL import datasets
 from test_examples_mnist import last_test_error, run_example
 from test_learning import majority_error
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: runs every estimator example in a subprocess
+
 RUNS = {  # name (the example, then :variant): (flags, rows printed, what a row starts with)
     "use-map1d-binary": (["--epochs", "1", "--n-train", "40", "--encoding", "binary"], 20, "observed "),
     "use-map1d-softmax": (["--epochs", "1", "--n-train", "40", "--ff-size", "8", "--n-hidden", "10"], 20, "observed "),

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: runs the MNIST examples on real data in subprocesses
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 QUICK = ["--epochs", "1", "--subset", "1000", "--batch-size", "20"]

@@ -19,6 +19,8 @@ from DL import datasets
 from test_examples_mnist import run_example
 from test_learning import majority_error
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: runs the recurrent examples on real data in subprocesses
+
 IMDB_MARGIN = 8  # points of test error below the majority class (measured: 31.8 % against 45.1 %)
 MRNN_MARGIN = 0.5  # bits per character below the unigram baseline (measured: 3.46 against 4.74)
 SEQUENCES = ["--epochs", "2", "--sequences", "60"]

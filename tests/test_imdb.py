@@ -90,6 +90,7 @@ def test_a_missing_file_names_where_to_put_it(data_dir):
         datasets.imdb(download=False)
 
 
+@pytest.mark.slow
 def test_the_real_file(monkeypatch):
     folder = os.environ.get("DL_DATA_DIR", "")
     if not os.path.isfile(os.path.join(folder, "imdb.pkl.gz")):

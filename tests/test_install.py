@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: builds a venv
+
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ["setup.py", "pyproject.toml", "README.md", "LICENSE"]
 

@@ -13,8 +13,9 @@ import pytest
 
 from DL.backend import BACKEND
 
-pytestmark = pytest.mark.skipif(BACKEND != "pytensor",
-                                reason="legacy Theano has no dispatch or linker that DL could touch")
+pytestmark = [pytest.mark.skipif(BACKEND != "pytensor",
+                                reason="legacy Theano has no dispatch or linker that DL could touch"),
+              pytest.mark.slow]  # slow: trains in fresh processes
 
 # Pure PyTensor: tanh, sigmoid, a transpose, broadcast adds, a product, exp; float32
 # and float64; each compiled in a mode DL supports.  Their results are digested.

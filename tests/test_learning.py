@@ -34,6 +34,8 @@ from DL.utils import flatten
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout's benchmarks/
 from benchmarks.baselines import bigram_bits, majority_error, memoryless_accuracy, unigram_bits  # noqa: E402
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: trains every model to a bound
+
 
 def train(inputs, values, cost, params, steps, learning_rate=0.02, updates=()):
     """`steps` full-batch Adam steps on `cost`."""

@@ -122,6 +122,7 @@ def test_the_fused_recurrence_equals_the_scan_with_its_gradients(rng):
 
 @pytest.mark.skipif(BACKEND != "pytensor", reason="the fused Op is PyTensor's; Theano runs the scan")
 @pytest.mark.parametrize("fast_tanh", ["1", "0"])
+@pytest.mark.slow
 def test_the_fused_float32_recurrence_matches_the_scan(rng, monkeypatch, fast_tanh):
     # float32 with 19 units, so that the kernels' vectorized loops run (and their
     # remainders); DL_FAST_TANH=0 swaps DL's sigmoid and tanh for the C library's

@@ -56,6 +56,7 @@ def test_hooks_have_their_shapes_and_values(rng, activation):
     assert_allclose(errors, np_next_observation_errors(output, obs, activation), rtol=1e-6)  # error rates are floatX
 
 
+@pytest.mark.slow
 def test_gradients_match_finite_differences_with_dropout(rng, numeric_grad):
     obs, act = walks(rng, n_examples=2, n_steps=4)
     muse = muse64(rng, dropout_rate=0.3)

@@ -45,6 +45,7 @@ def test_fast_false_uses_the_c_librarys_functions(rng):
     assert not all(numpy.array_equal(a, b) for a, b in zip(fast, libm))
 
 
+@pytest.mark.slow
 def test_the_kernels_compile_without_a_folder_to_cache_in():
     # a read-only install with no writable home: Numba has nowhere to cache
     code = ("import numpy, numba.core.caching as caching\n"

@@ -32,6 +32,8 @@ import pytest
 
 from DL import datasets
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: runs scripts in the original package's style in subprocesses
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "tests" / "original" / "mlp-mnist.py"
 SIZES = (2000, 400, 400)  # train, valid, test

@@ -15,6 +15,8 @@ import pytest
 
 from DL import io
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: trains in fresh processes
+
 SCRIPT = Path(__file__).parent / "scripts" / "train.py"
 RUNS = {"mlp": [], "lstm": ["--mode", "CVM"], "use": ["--mode", "CVM"]}
 

@@ -132,6 +132,7 @@ def test_gradients_through_the_masked_scan_match_finite_differences(rng, numeric
     assert_gradients_match(rnn.loss(t_var), [x_var, mask_var, t_var], [x, mask, t], rnn.params, numeric_grad)
 
 
+@pytest.mark.slow
 def test_gradients_with_dropout_match_finite_differences(rng, numeric_grad):
     """With the masks held fixed (no_default_updates), the dropped recurrence differentiates exactly."""
     x_var, t_var = T.dtensor3("x"), T.lmatrix("t")

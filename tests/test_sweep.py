@@ -596,6 +596,8 @@ import json, os, sys, time
 import numpy
 from DL.backend import theano, T, shared, function, floatX
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: starts Dask clusters and kills processes
+
 open(sys.argv[1] + ".ready", "w").close()
 while not os.path.exists(sys.argv[2]):  # all start compiling at the same moment
     time.sleep(0.01)

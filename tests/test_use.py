@@ -184,6 +184,7 @@ def test_mask_counts_a_prediction_only_where_the_next_observation_is_real(rng):
     assert_allclose(loss, -numpy.sum(picked * mask[:, 1:]) / mask[:, 1:].sum(), rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_gradients_match_finite_differences_with_dropout(rng, numeric_grad):
     """Through the scan, every sub-network, k0 and the per-sequence dropout masks
     (without the rng updates the masks are the same at every call)."""

@@ -241,6 +241,7 @@ def printed_percent(stdout, start):
     return float(line.split(":")[-1].strip().rstrip("%"))
 
 
+@pytest.mark.slow
 def test_tsne_mnist_example_maps_the_hidden_layer(tmp_path):
     stdout = run_example("tsne-mnist", "--epochs", "1", "--subset", "500", "--points", "100",
                          "--n-hidden", "50", "--out", "map.png", "--plot", "history.png", cwd=tmp_path)
@@ -251,6 +252,7 @@ def test_tsne_mnist_example_maps_the_hidden_layer(tmp_path):
     assert printed_percent(stdout, "test error") < 60  # chance is 90 %: it learned something
 
 
+@pytest.mark.slow
 def test_tsne_imdb_example_maps_word_embeddings(tmp_path):
     stdout = run_example("tsne-imdb", "--epochs", "1", "--subset", "40", "--words", "20",
                          "--n-units", "8", "--vocabulary-size", "300", "--batch-size", "8",
@@ -264,6 +266,7 @@ def test_tsne_imdb_example_maps_word_embeddings(tmp_path):
 
 # --- the guide ----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_guides_examples_run(capsys):
     """DL.md's Python blocks (sections 2 and 4) run in order and print what the guide says."""
     import re

@@ -40,6 +40,7 @@ def _check_workers(workers):
 def dask_client(scheduler=None, workers=None):
     """A distributed.Client for the study, closed (and a LocalCluster shut down) on the
     way out, also after Ctrl-C or an error."""
+    import dask
     from distributed import Client, LocalCluster
 
     address = scheduler_address(scheduler)
@@ -62,8 +63,12 @@ def dask_client(scheduler=None, workers=None):
     n_workers = _check_workers(workers)
     # (dashboard on a free port: the scheduler's HTTP server binds one even when it has no dashboard,
     # and 8787 may be another cluster's)
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", silence_logs=logging.ERROR, env=dict(BLAS_ENV))
+    # Dask's workers sample their threads' stacks every 10 ms for the dashboard's profile
+    # page; on training loops that call small compiled functions it cost 9% of each trial
+    # (benchmarks/sweep_throughput.py), so DL's own cluster runs without it.
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR, env=dict(BLAS_ENV))
     try:
         client = Client(cluster, set_as_default=False)
         try:
