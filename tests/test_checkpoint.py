@@ -190,6 +190,7 @@ def test_checkpoint_every_n_epochs_and_at_the_end(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("optimizer", ["momentum", "rmsprop_graves", "adadelta", "adam"])
+@pytest.mark.slow
 def test_every_update_rule_resumes_exactly(tmp_path, optimizer):
     """Two epochs, then two more from the checkpoint, equal four in one go: each kind of
     rule state (velocities, running averages of gradients, squares and steps, adam's

@@ -61,6 +61,7 @@ def test_seed_split_and_bad_sizes():
     ("softmax", 3, "softmax", T.lmatrix, 0.15),  # the most common class: about 55 % wrong
     ("real", 3, "linear", T.tensor3, 0.05),      # predicting 0: an mse of about 0.8
 ])
+@pytest.mark.slow
 def test_an_rnn_learns_the_task(task, n_out, outputActivation, target, bound):
     lag = getattr(datasets, "lag_" + task)(n_sequences=300, seed=0)
     x, t = T.tensor3("x"), target("t")

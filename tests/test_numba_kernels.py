@@ -62,6 +62,7 @@ def numba_tanh32():
     return function([x], T.tanh(x), mode=NUMBA)
 
 
+@pytest.mark.slow
 def test_float32_tanh_within_five_ulp_of_the_exact_value(numba_tanh32):
     x = float32_grid()
     y = numba_tanh32(x)
@@ -149,6 +150,7 @@ def elementwise():
             for name in ("exp_float32", "dl_sigmoid", "dl_tanh", "libm_sigmoid", "libm_tanh")}
 
 
+@pytest.mark.slow
 def test_float32_exp_within_five_ulp_over_its_range(elementwise):
     x = numpy.concatenate([float32_grid(limit=87.0, step=61)])
     exact = numpy.exp(x.astype(numpy.float64))

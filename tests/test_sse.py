@@ -97,6 +97,7 @@ def test_bad_input_is_refused(rng):
         sse.loss(T.tensor3())
 
 
+@pytest.mark.slow
 def test_sse_learns_to_tell_dice_apart():
     """A short training on the dice whose opposite faces pair the symbols differently: after 8
     rolls the die is named far more often than chance (1/3; the Bayes filter: 99 %)."""

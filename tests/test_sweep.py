@@ -32,6 +32,8 @@ from DL.sweep.space import canonical
 
 from test_viz import png_size
 
+pytestmark = pytest.mark.slow  # left out of `make test-quick`: starts Dask clusters and kills processes
+
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 WAIT = 120  # seconds: the bound on every wait for another process (never reached when all is well)
@@ -595,8 +597,6 @@ COMPILE = '''
 import json, os, sys, time
 import numpy
 from DL.backend import theano, T, shared, function, floatX
-
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: starts Dask clusters and kills processes
 
 open(sys.argv[1] + ".ready", "w").close()
 while not os.path.exists(sys.argv[2]):  # all start compiling at the same moment

@@ -306,6 +306,7 @@ def test_the_original_layout_t_plus_one_observations_and_t_actions(rng, training
 
 # --- learning ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_use_learns_the_1d_map(rng):
     """After a few seconds of training the next cell is predicted on nearly every step
     (seeds 1234, 1, 2 reach 0 % validation error by epoch 7)."""
