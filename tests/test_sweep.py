@@ -32,8 +32,6 @@ from DL.sweep.space import canonical
 
 from test_viz import png_size
 
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: starts Dask clusters and kills processes
-
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 WAIT = 120  # seconds: the bound on every wait for another process (never reached when all is well)
@@ -180,6 +178,7 @@ def local_study(tmp_path_factory):
     return module, study, folder / "store"
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_local_cluster_records_every_trial(local_study):
     module, study, store = local_study
     assert multiprocessing.active_children() == []  # the cluster was shut down
@@ -210,6 +209,7 @@ def test_local_cluster_records_every_trial(local_study):
     assert png_size(study.curves) == (560, 420)
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_rerun_runs_only_what_is_unfinished(local_study, shared_cluster):
     module, study, store = local_study
     before = (store / "results.csv").read_bytes()
@@ -249,6 +249,7 @@ def dask_cluster_processes():
             stop(process)
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_dask_scheduler_and_workers_give_the_same_results(local_study, dask_cluster_processes, tmp_path):
     """The same study, unchanged, through `python -m DL.sweep` on a cluster of `dask worker`s."""
     module, study, store = local_study
@@ -262,6 +263,7 @@ def test_dask_scheduler_and_workers_give_the_same_results(local_study, dask_clus
     assert all(p.poll() is None for p in processes)  # DL left the user's cluster running
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_unreachable_scheduler_is_named(local_study):
     module, study, store = local_study
     address = "tcp://127.0.0.1:%d" % free_port()  # nothing listens there
@@ -285,6 +287,7 @@ def fn(config):
 '''
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_random_draws_through_a_study_file(shared_cluster, tmp_path):
     from DL.sweep.__main__ import main
 
@@ -336,6 +339,7 @@ def fn(config):
 '''
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_worker_killed_mid_trial_reruns_it_once(shared_cluster, tmp_path):
     module = DL.sweep.load_study(write_study(tmp_path, RESUMABLE, "resumable"))
     store = tmp_path / "store"
@@ -393,6 +397,7 @@ def fn(config):
 '''
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_driver_killed_mid_study_rerun_repeats_no_finished_trial(shared_cluster, tmp_path):
     study_file = write_study(tmp_path, SLOW, "slow")
     driver = write_study(tmp_path, DRIVER, "driver")
@@ -444,6 +449,7 @@ def alive(pid):
     return True
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_ctrl_c_shuts_the_local_cluster_down_and_keeps_the_records(tmp_path):
     study_file = write_study(tmp_path, SLOW, "slow")
     driver = write_study(tmp_path, CTRL_C, "driver")
@@ -498,6 +504,7 @@ def fn(config):
 '''
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_bad_fn_results_fail_their_trial_with_a_clear_error(shared_cluster, tmp_path):
     module = DL.sweep.load_study(write_study(tmp_path, BAD, "bad"))
     study = DL.sweep.run(module.fn, module.space, store=tmp_path / "store", scheduler=shared_cluster,
@@ -514,6 +521,7 @@ def test_bad_fn_results_fail_their_trial_with_a_clear_error(shared_cluster, tmp_
                                                               ["fine", "1.0", '["a", "b"]', "0.5"]]
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_a_fn_the_workers_cannot_import_names_the_study(shared_cluster, tmp_path):
     # fn uses a module beside the study file; the cluster's workers (started before) cannot import it
     (tmp_path / "helper_only_here.py").write_text("def value():\n    return 1.0\n")
@@ -550,6 +558,7 @@ def test_a_fn_that_cannot_be_pickled_is_refused(tmp_path):
     assert "cannot be pickled" in str(error.value) and "lock" in str(error.value)
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_stores_that_cannot_be_used(local_study, tmp_path):
     module, study, store = local_study
     (tmp_path / "a_file").write_text("not a folder")
@@ -611,6 +620,7 @@ json.dump({"costs": [float(f(X)) for _ in range(3)], "linker": str(theano.config
 '''
 
 
+@pytest.mark.slow  # (a Dask cluster, or processes)
 def test_concurrent_cold_compiles_share_one_cache(tmp_path):
     """3 processes compile the same graph at once into an empty PyTensor folder and Numba
     cache; all succeed with the same numbers, and a 4th loads their cache."""
