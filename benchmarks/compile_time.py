@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 
+from _table import print_table
+
 RULE = "rmsprop_tieleman"
 FUNCTIONS = ("train", "valid", "test")
 
@@ -95,14 +97,6 @@ HEADER = ["mode", "cache", "import s", "compile_functions s", "first call s (tra
           "compile + first calls s", "later train call ms", "whole process s"]
 
 
-def print_table(rows):
-    widths = [max(len(cell) for cell in column) for column in zip(HEADER, *rows)]
-    print("| " + " | ".join(cell.ljust(w) for cell, w in zip(HEADER, widths)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for cells in rows:
-        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(cells, widths)) + " |")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modes", nargs="+", default=["default"],
@@ -125,7 +119,7 @@ def main():
                 rows.append(row(mode, cache_state, run_child(mode, cache)))
                 print("  %s, %s cache: done" % (mode, cache_state), flush=True)
     print()
-    print_table(rows)
+    print_table(HEADER, rows)
 
 
 if __name__ == "__main__":

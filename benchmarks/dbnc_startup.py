@@ -37,6 +37,8 @@ import sys
 import tempfile
 import time
 
+from _table import print_table
+
 CONFIGS = {
     "original": dict(ff_sizes=[[10, 10, 500], [10, 10, 500]], n_parallel=50, dropout_rate=0.1),
     "5 columns": dict(ff_sizes=[[100]], n_parallel=5, dropout_rate=0.0),
@@ -124,14 +126,6 @@ def row(config, cache_state, s):
             + ["%.2f %%" % (100 * s["valid error"]), "%.0f" % s["process"][0]])
 
 
-def print_table(rows):
-    widths = [max(len(cell) for cell in column) for column in zip(HEADER, *rows)]
-    print("| " + " | ".join(cell.ljust(w) for cell, w in zip(HEADER, widths)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for cells in rows:
-        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(cells, widths)) + " |")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
@@ -155,7 +149,7 @@ def main():
                 rows.append(row(name, cache_state, run_child(name, folder if cache_state == "cold" else None)))
                 print("  %s, %s cache: done" % (name, cache_state), flush=True)
     print()
-    print_table(rows)
+    print_table(HEADER, rows)
 
 
 if __name__ == "__main__":

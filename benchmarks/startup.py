@@ -34,6 +34,8 @@ import sys
 import tempfile
 import time
 
+from _table import print_table
+
 CASES = ("mlp", "lstm", "use")
 
 
@@ -122,14 +124,6 @@ HEADER = ["case", "mode", "cache", "import s", "build + compile s", "first step 
           "process start to end of first step s", "later step ms"]
 
 
-def print_table(rows):
-    widths = [max(len(cell) for cell in column) for column in zip(HEADER, *rows)]
-    print("| " + " | ".join(cell.ljust(w) for cell, w in zip(HEADER, widths)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for cells in rows:
-        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(cells, widths)) + " |")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
@@ -154,7 +148,7 @@ def main():
                                  "%.1f" % s["first step"], "%.1f" % s["to first step"], "%.1f" % s["step ms"]])
                     print("  %s %s %s: %.1f s" % (case, mode, state, s["to first step"]), flush=True)
     print("load average at the end %s" % " ".join("%.1f" % v for v in os.getloadavg()))
-    print_table(rows)
+    print_table(HEADER, rows)
 
 
 if __name__ == "__main__":
