@@ -211,6 +211,24 @@ def total_norm_constraint(grads, max_norm):
     return [g * T.cast(scale, g.dtype) for g in grads]
 
 
+def exponential_decay(learning_rate, decay, steps_per_epoch):
+    """A learning-rate schedule: learning_rate * decay ** (steps / steps_per_epoch).
+
+    Returns (rate, updates): `rate` is a symbolic scalar to pass as a rule's
+    learning_rate, and `updates` advances its step counter (a new shared
+    variable) by one; add them to the training function's updates, e.g.
+    optimize(..., updates=model.updates + updates, learning_rate=rate).
+    The rate decays smoothly, by a factor `decay` over each epoch."""
+    _positive("learning_rate", learning_rate)
+    if not (isinstance(_number("decay", decay), numbers.Real) and 0 < decay <= 1):
+        raise ValueError("decay must be in (0, 1] (1: a constant rate), got %r" % (decay,))
+    if not (isinstance(steps_per_epoch, numbers.Integral) and steps_per_epoch > 0):
+        raise ValueError("steps_per_epoch must be a positive integer, got %r" % (steps_per_epoch,))
+    steps = shared(numpy.array(0.0, dtype=floatX), name="learning_rate_steps")
+    rate = T.cast(learning_rate * decay ** (steps / steps_per_epoch), floatX)
+    return rate, [(steps, steps + 1)]
+
+
 rules = {
     "sgd": sgd,
     "momentum": momentum,

@@ -52,6 +52,7 @@ from DL.models import GRU, LSTM, Bidirectional, EmbeddingLayer, HiddenLayer
 from DL.models.base import output_errors, output_loss, output_pred
 from DL.optimizers import optimize
 from DL.pooling import max_pool, mean_pool
+from DL.updates import exponential_decay
 from DL.utils import flatten, load_data
 
 POOLS = {"max": [max_pool], "mean": [mean_pool], "maxmean": [max_pool, mean_pool]}
@@ -73,7 +74,11 @@ parser.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the wor
 parser.add_argument("--n-units", type=int, default=64, help="embedding size and units per direction (default 64)")
 parser.add_argument("--dropout-rate", type=float, default=0.5, help="dropout on the pooled vector (default 0.5)")
 parser.add_argument("--learning-rate", type=float, default=0.002, help="Adam's step size (default 0.002)")
+parser.add_argument("--decay", type=float, default=1.0,
+                    help="Adam's step size shrinks by this factor each epoch (default 1: constant)")
 parser.add_argument("--batch-size", type=int, default=32, help="reviews per minibatch (default 32)")
+parser.add_argument("--validations-per-epoch", type=int, default=1,
+                    help="validate this many times an epoch; the best model is kept (default 1)")
 parser.add_argument("--seed", type=int, default=1234, help="seed of the validation split, the weights and dropout")
 args = parser.parse_args()
 
@@ -127,11 +132,15 @@ output = classifier.apply(dropout(srng, args.dropout_rate, features(both.output,
 output_deterministic = classifier.apply(features(both_deterministic.output_deterministic, words))
 
 cost = output_loss("softmax", output, t) + args.l2 * embedding.L2_sqr
+n_batches = -(-len(imdb[0][1]) // args.batch_size)  # minibatches an epoch
+learning_rate, schedule = exponential_decay(args.learning_rate, args.decay, n_batches)
 result = optimize(dataset=load_data(imdb), inputs=[x, t, mask], cost=cost,
                   params=flatten([embedding.params, both.params, classifier.params]),
-                  errors=output_errors("softmax", output_deterministic, t), updates=srng.updates() + both.updates,
+                  errors=output_errors("softmax", output_deterministic, t),
+                  updates=srng.updates() + both.updates + schedule,
                   n_epochs=args.epochs, batch_size=args.batch_size, patience=10 ** 6, optimizer="adam",
-                  learning_rate=args.learning_rate, max_grad_norm=5.0)
+                  validation_frequency=max(1, n_batches // args.validations_per_epoch),
+                  learning_rate=learning_rate, max_grad_norm=5.0)
 
 predict = theano.function([x, mask], output_pred("softmax", output_deterministic))
 test_ids, test_labels, test_mask = imdb[2]

@@ -34,6 +34,7 @@ from DL.models.ForwardFeed import ForwardFeed
 from DL.models.HiddenLayer import HiddenLayer
 from DL.models.base import Model
 from DL.optimizers.adam import adam
+from DL.updates import exponential_decay
 from DL.utils import flatten, load_data
 
 from _common import first_examples, report, training_arguments
@@ -76,13 +77,11 @@ mlp = DeepMLP(rng=numpy.random.RandomState(args.seed), input=x, layer_sizes=[28 
 cost = mlp.loss(t) + args.L1 * mlp.L1 + args.L2 * mlp.L2_sqr
 
 # The step size decays exponentially with the epochs: learning_rate * decay ** (steps / minibatches an epoch).
-# A symbolic learning rate is a schedule; the step counter advances with the training function's updates.
-steps = theano.shared(numpy.array(0.0, dtype=theano.config.floatX), name="steps")
-epochs_done = steps / -(-len(mnist[0][1]) // args.batch_size)
-learning_rate = T.cast(args.learning_rate * args.decay ** epochs_done, theano.config.floatX)
+# A symbolic learning rate is a schedule; its step counter advances with the training function's updates.
+learning_rate, schedule = exponential_decay(args.learning_rate, args.decay, -(-len(mnist[0][1]) // args.batch_size))
 
 result = adam(dataset=dataset, inputs=[x, t], cost=cost, params=flatten(mlp.params), errors=mlp.errors(t),
-              updates=mlp.updates + [(steps, steps + 1)], learning_rate=learning_rate,
+              updates=mlp.updates + schedule, learning_rate=learning_rate,
               n_epochs=args.epochs, batch_size=args.batch_size, patience=args.patience)
 
 if args.plot:

@@ -408,3 +408,32 @@ def test_rmsprop_is_the_original_packages_rule():
     front_door = inspect.signature(optimizers.rmsprop).parameters
     assert {name: front_door[name].default for name in original} == original
     assert "momentum" not in inspect.signature(optimizers.rmsprop_tieleman).parameters
+
+
+def test_exponential_decay_shrinks_the_rate_by_decay_each_epoch():
+    rate, schedule = updates.exponential_decay(0.01, 0.5, steps_per_epoch=4)
+    step = function([], rate, updates=schedule)
+    seen = [float(step()) for _ in range(9)]  # the rate each step trains with, before its counter advances
+    assert_allclose(seen, [0.01 * 0.5 ** (i / 4) for i in range(9)], rtol=1e-6)
+    assert_allclose(seen[4], 0.005, rtol=1e-6)
+    assert_allclose(seen[8], 0.0025, rtol=1e-6)
+
+
+def test_exponential_decay_of_one_is_a_constant_rate():
+    rate, schedule = updates.exponential_decay(0.002, 1.0, steps_per_epoch=3)
+    step = function([], rate, updates=schedule)
+    seen = [float(step()) for _ in range(5)]
+    assert seen == [seen[0]] * 5
+    assert_allclose(seen[0], 0.002, rtol=1e-7)
+
+
+@pytest.mark.parametrize("keywords, message", [
+    (dict(learning_rate=0.0, decay=0.5, steps_per_epoch=2), "learning_rate must be positive"),
+    (dict(learning_rate=0.1, decay=0.0, steps_per_epoch=2), r"decay must be in \(0, 1\]"),
+    (dict(learning_rate=0.1, decay=1.5, steps_per_epoch=2), r"decay must be in \(0, 1\]"),
+    (dict(learning_rate=0.1, decay=0.5, steps_per_epoch=0), "steps_per_epoch must be a positive integer"),
+    (dict(learning_rate=0.1, decay=0.5, steps_per_epoch=2.5), "steps_per_epoch must be a positive integer"),
+])
+def test_exponential_decay_refuses_bad_settings(keywords, message):
+    with pytest.raises(ValueError, match=message):
+        updates.exponential_decay(**keywords)
