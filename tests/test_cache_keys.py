@@ -19,8 +19,7 @@ import pytest
 
 from DL.backend import BACKEND
 
-pytestmark = [pytest.mark.skipif(BACKEND != "pytensor", reason="Numba cache keys are PyTensor's"),
-              pytest.mark.slow]  # slow: compiles in fresh processes
+pytestmark = pytest.mark.skipif(BACKEND != "pytensor", reason="Numba cache keys are PyTensor's")
 
 TESTS = Path(__file__).resolve().parent
 
@@ -49,8 +48,29 @@ def key_in_a_new_process():
     return completed.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow  # left out of `make test-quick`: compiles in fresh processes
 def test_a_state_estimators_gradients_have_one_cache_key_in_every_process():
     with ThreadPoolExecutor(max_workers=2) as pool:
         keys = list(pool.map(lambda _: key_in_a_new_process(), range(4)))
     assert all(keys), keys  # a key of None would mean "not cacheable"
     assert len(set(keys)) == 1, keys
+
+
+def test_two_builds_in_one_process_have_one_cache_key():
+    """The quick form: the same graph built twice in this process (new objects, so a set
+    ordered by their ids iterates differently) gives one key."""
+    import numpy
+    from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
+    sys.path.insert(0, str(TESTS))
+    import test_use
+    from DL.backend import function, grad
+    from DL.utils import flatten
+
+    def key():
+        use = test_use.use64(numpy.random.RandomState(1234), deep=False)  # its backward loop sums several products
+        cost = use.loss()
+        compiled = function([use.obs, use.act], [cost] + grad(cost, flatten(use.params)), mode="NUMBA")
+        return numba_funcify_and_cache_key(compiled.maker.fgraph)[1]
+
+    keys = [key() for _ in range(3)]
+    assert keys[0] is not None and len(set(keys)) == 1, keys

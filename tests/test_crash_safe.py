@@ -15,7 +15,7 @@ import pytest
 
 from DL import io
 
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: kills saving processes
+slow = pytest.mark.slow  # left out of `make test-quick`: kills saving processes
 
 TRIALS = 60
 
@@ -86,6 +86,7 @@ def save_version(path, version):
     io.save(path, VERSIONS[version], version=version)
 
 
+@slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_save_killed_at_any_moment_leaves_a_complete_file_and_no_temporary(tmp_path):
     path = tmp_path / "model.npz"
@@ -140,6 +141,7 @@ def test_an_error_while_writing_leaves_the_old_file(tmp_path):
     assert which_version(path) == 0 and os.listdir(tmp_path) == ["model.npz"]
 
 
+@slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_the_harness_sees_torn_files_when_writes_are_not_atomic(tmp_path):
     """The control: numpy.savez straight to the path, killed the same way, tears the

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: traces saves in subprocesses
+slow = pytest.mark.slow  # left out of `make test-quick`: traces saves in subprocesses
 
 
 def strace_problem():
@@ -154,6 +154,7 @@ def test_io_save_writes_fsyncs_renames_then_fsyncs_the_folder(tmp_path):
     assert meta["epoch"] == 4 and params[0][1].tolist() == [1, 1, 1, 1]
 
 
+@slow
 def test_a_checkpoint_of_a_training_run_is_saved_durably(tmp_path):
     """A training run (tests/scripts/train.py) that checkpoints every epoch, then saves its result."""
     trace = run_traced(tmp_path, argv=[str(TRAIN_SCRIPT), "--model", "mlp", "--mode", "CVM", "--epochs", "2",
@@ -162,6 +163,7 @@ def test_a_checkpoint_of_a_training_run_is_saved_durably(tmp_path):
     assert assert_durable(trace, tmp_path / "result.npz") == 1
 
 
+@slow
 def test_a_download_is_saved_durably(tmp_path):
     """A download from an HTTP server on 127.0.0.1 (a thread of the traced process):
     the bytes go to a temporary file, are checked, fsynced, and renamed into DL_DATA_DIR."""
@@ -193,6 +195,7 @@ def test_a_download_is_saved_durably(tmp_path):
     ("os.fsync = lambda descriptor: None", "no fsync of the file"),
     ("io._fsync_folder = lambda folder: None", "no fsync of the folder"),
 ])
+@slow
 def test_the_check_finds_a_save_without_fsync(tmp_path, broken, complaint):
     """The same save with an fsync left out: the trace shows it, and the check fails."""
     trace = run_traced(tmp_path, """

@@ -17,7 +17,7 @@ from DL import datasets
 from test_examples_mnist import last_test_error, run_example
 from test_learning import majority_error
 
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: runs every estimator example in a subprocess
+slow = pytest.mark.slow  # left out of `make test-quick`: runs every estimator example in a subprocess
 
 RUNS = {  # name (the example, then :variant): (flags, rows printed, what a row starts with)
     "use-map1d-binary": (["--epochs", "1", "--n-train", "40", "--encoding", "binary"], 20, "observed "),
@@ -43,6 +43,7 @@ def runs(tmp_path_factory):
                for name, (flags, _, _) in RUNS.items()}
 
 
+@slow
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_example_runs_and_prints_its_rows_and_error(name, runs):
     stdout = runs[name].result()
@@ -73,8 +74,17 @@ BEATS = {  # name: (its baseline, the margin in points of test error it must bea
 }
 
 
+@slow
 @pytest.mark.parametrize("name", sorted(BEATS))
 def test_example_beats_the_majority_class(name, runs):
     baseline, margin = BEATS[name]
     error, majority = last_test_error(runs[name].result()), baseline()
     assert error < majority - margin, "%s: %.1f %% against the majority class's %.1f %%" % (name, error, majority)
+
+
+def test_the_majority_baselines_sit_near_chance_on_the_examples_data():
+    """The bars in BEATS: always guessing the most frequent next cell of a 5- or 7-cell map,
+    or the most frequent digit, is wrong about as often as chance (80 %, 86 %, 90 %)."""
+    assert 70 < map1d_majority_error(5) < 90
+    assert 75 < map1d_majority_error(7) < 95
+    assert 85 < mnist_majority_error(1000) < 95

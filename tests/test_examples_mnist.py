@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: runs the MNIST examples on real data in subprocesses
+slow = pytest.mark.slow  # left out of `make test-quick`: runs the MNIST examples on real data in subprocesses
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -87,6 +87,7 @@ def runs(tmp_path_factory):
         yield futures
 
 
+@slow
 @pytest.mark.parametrize("name", sorted(BOUNDS))
 def test_example_learns_in_one_epoch(name, runs):
     stdout = runs[name].result()
@@ -94,12 +95,14 @@ def test_example_learns_in_one_epoch(name, runs):
     assert last_test_error(stdout) < BOUNDS[name]
 
 
+@slow
 def test_the_modern_recipe_beats_logistic_regression_on_the_same_budget(runs):
     """mlp-mnist-relu-adam against logistic-mnist: the same 1000 digits, the same epoch."""
     mlp, logistic = (last_test_error(runs[name].result()) for name in ("mlp-mnist-relu-adam", "logistic-mnist"))
     assert mlp < logistic, "784-512-512-10 %.1f %% against logistic regression %.1f %%" % (mlp, logistic)
 
 
+@slow
 def test_saved_model_loads_with_the_same_test_error_and_predictions(runs):
     saved, loaded = runs["save-load"].result()
     assert last_test_error(saved) < 30.0
@@ -108,6 +111,7 @@ def test_saved_model_loads_with_the_same_test_error_and_predictions(runs):
     assert "note:" not in loaded  # same subset: nothing to warn about
 
 
+@slow
 def test_plot_flag_writes_the_training_curves(runs):
     runs["mlp-mnist-rmsprop"].result()
     picture = runs["mlp-mnist-rmsprop"].folder / PLOT

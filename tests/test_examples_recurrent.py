@@ -19,7 +19,7 @@ from DL import datasets
 from test_examples_mnist import run_example
 from test_learning import majority_error
 
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: runs the recurrent examples on real data in subprocesses
+slow = pytest.mark.slow  # left out of `make test-quick`: runs the recurrent examples on real data in subprocesses
 
 IMDB_MARGIN = 8  # points of test error below the majority class (measured: 31.8 % against 45.1 %)
 MRNN_MARGIN = 0.5  # bits per character below the unigram baseline (measured: 3.46 against 4.74)
@@ -62,10 +62,12 @@ def last_number(stdout, kind):
     ("rnn-lag-real", "test mse", 0.5),
     ("rnn-lag-dropout", "test mse", 0.5),
 ])
+@slow
 def test_example_runs_and_reports(runs, name, kind, bound):
     assert last_number(runs[name], kind)[0] < bound
 
 
+@slow
 @pytest.mark.parametrize("name", ["lstm-imdb", "bilstm-imdb"])
 def test_imdb_examples_beat_the_majority_class(runs, name):
     train, _, test = datasets.imdb(validation_ratio=0.1, vocabulary_size=10000, maxlen=100, seed=1234)
@@ -74,6 +76,7 @@ def test_imdb_examples_beat_the_majority_class(runs, name):
     assert majority > 40 and error < majority - IMDB_MARGIN, (error, majority)
 
 
+@slow
 def test_dropout_example_shows_masks_in_training_only(runs):
     lines = runs["rnn-lag-dropout"].splitlines()
     training = next(line for line in lines if line.startswith("training output"))
@@ -84,9 +87,21 @@ def test_dropout_example_shows_masks_in_training_only(runs):
     assert first == second
 
 
+@slow
 def test_mrnn_text_scores_bits_per_character_and_writes_a_sample(runs):
     stdout = runs["mrnn-text"]
     bits, unigram = last_number(stdout, "bits")
     assert 3.5 < unigram < 5.5 and bits < unigram - MRNN_MARGIN, (bits, unigram)
     sample = stdout.split("sample:\n", 1)[1].rsplit("\ntest bits", 1)[0]
     assert len(sample) == 41 and sample.startswith("T")
+
+
+def test_the_result_line_check_fails_a_run_that_ended_elsewhere():
+    """The harness above reads each run's last line: a run that printed its result and then
+    a crash report, or no result at all, fails it."""
+    assert last_number("epoch 1\ntest error: 12.500 %\n", "test error") == [12.5]
+    assert last_number("test bits per character: 3.100 (unigram baseline 4.600, 32.6 % below)",
+                       "bits") == [3.1, 4.6]
+    for stdout in ("test error: 12.500 %\nTraceback (most recent call last):", "", "test mse: 0.1"):
+        with pytest.raises(AssertionError, match="not the test error line"):
+            last_number(stdout, "test error")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: builds a venv
+slow = pytest.mark.slow  # left out of `make test-quick`: installs into a venv
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ["setup.py", "pyproject.toml", "README.md", "LICENSE"]
@@ -71,6 +71,7 @@ def test_the_venv_brings_a_setuptools_older_than_spdx_licenses(fresh_venv):
         assert tuple(int(part) for part in version.split(".")[:2]) < (77, 0), version
 
 
+@slow
 def test_setup_py_reads_the_project_with_the_venvs_own_setuptools(fresh_venv, project_copy):
     python, _ = fresh_venv
     assert run_setup(python, project_copy, "--version").strip().splitlines()[-1] == "0.1.0"
@@ -90,6 +91,7 @@ def test_setup_py_reads_the_project_with_the_venvs_own_setuptools(fresh_venv, pr
     assert "DL/optimizers/training.py" in sources and "DL/models/LSTM.py" in sources
 
 
+@slow
 def test_setup_py_develop_links_the_checkout_into_the_venv(fresh_venv, project_copy):
     """develop itself, with the venv's own setuptools: afterwards the venv imports DL from
     the checkout.  (--no-deps: the dependencies would come from the network; without it,

@@ -14,8 +14,8 @@ import pytest
 from DL.backend import BACKEND
 
 pytestmark = [pytest.mark.skipif(BACKEND != "pytensor",
-                                reason="legacy Theano has no dispatch or linker that DL could touch"),
-              pytest.mark.slow]  # slow: trains in fresh processes
+                                reason="legacy Theano has no dispatch or linker that DL could touch")]
+slow = pytest.mark.slow  # left out of `make test-quick`: trains in fresh processes
 
 # Pure PyTensor: tanh, sigmoid, a transpose, broadcast adds, a product, exp; float32
 # and float64; each compiled in a mode DL supports.  Their results are digested.
@@ -136,12 +136,14 @@ def report():
     return run(MODES, DL_MODES, DL_WORK)
 
 
+@slow
 def test_pure_pytensor_graphs_give_the_same_bits_after_DL_trained(report):
     differ = [key for key in report["before"] if report["before"][key] != report["after"][key]]
     assert not differ, "changed by DL: %s" % differ
     assert len(report["before"]) == len(MODES) * 2 * 5
 
 
+@slow
 def test_pytensor_classes_dispatch_and_modes_are_untouched(report):
     before, after = report["state_before"], report["state_after"]
     for key in before:

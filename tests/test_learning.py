@@ -34,7 +34,7 @@ from DL.utils import flatten
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout's benchmarks/
 from benchmarks.baselines import bigram_bits, majority_error, memoryless_accuracy, unigram_bits  # noqa: E402
 
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: trains every model to a bound
+slow = pytest.mark.slow  # left out of `make test-quick`: trains a model to a bound
 
 
 def train(inputs, values, cost, params, steps, learning_rate=0.02, updates=()):
@@ -73,6 +73,7 @@ def first_bit_task():
     return data
 
 
+@slow
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
 def test_a_recurrent_layer_remembers_the_first_symbol(first_bit_task, kind):
     (x, t, mask, last), (test_x, test_t, test_mask, test_last) = first_bit_task
@@ -89,6 +90,7 @@ def test_a_recurrent_layer_remembers_the_first_symbol(first_bit_task, kind):
     assert error < 0.05 and error < min(majority, memoryless) - 0.35, (error, majority, memoryless)
 
 
+@slow
 def test_a_bidirectional_layer_reads_the_next_symbol():
     data = []
     for seed in (2, 3):
@@ -121,6 +123,7 @@ def word_text(seed, n_words):
     return "".join(numpy.random.RandomState(seed).choice(words, size=n_words))
 
 
+@slow
 def test_mrnn_predicts_held_out_text_below_the_unigram_and_bigram_bits():
     alphabet = sorted(set(word_text(0, 1000)))
     n_chars, length = len(alphabet), 20
@@ -167,6 +170,7 @@ def memoryless_next_colour_error(corridor):
                                    test_key.reshape(-1, 1), test_colours[:, 1:].reshape(-1, 1))
 
 
+@slow
 @pytest.mark.parametrize("kind", ["MUSE", "EUSE"])
 def test_a_state_estimator_tracks_its_place_in_an_aliased_corridor(corridor, kind):
     (colours, onehot, act, _), (test_colours, test_onehot, test_act, _) = corridor
@@ -187,6 +191,7 @@ def test_a_state_estimator_tracks_its_place_in_an_aliased_corridor(corridor, kin
 
 # --- columns --------------------------------------------------------------------------------
 
+@slow
 def test_dbnc_learns_xor_that_no_linear_model_can():
     from sklearn.linear_model import LogisticRegression
     rng = numpy.random.RandomState(0)
@@ -201,3 +206,17 @@ def test_dbnc_learns_xor_that_no_linear_model_can():
     linear = float(numpy.mean(LogisticRegression().fit(x, t).predict(test_x) != test_t))
     majority = majority_error(t, test_t)
     assert min(linear, majority) > 0.35 and error < 0.08, (error, linear, majority)
+
+
+def test_the_baselines_score_what_they_say_on_data_counted_by_hand():
+    """The bars the tests above must clear: majority class and memoryless guesses, on tiny
+    sets whose answers are counted by hand."""
+    assert majority_error([1, 1, 0, 1], [1, 0, 0, 1, 1]) == 2 / 5  # majority 1: wrong on the two 0s
+    # observation 0 -> mostly label 1 (2 of 3), observation 1 -> label 0; the test asks at the last step
+    train_obs, train_y = numpy.array([[9, 0], [9, 0], [9, 0], [9, 1]]), numpy.array([[0, 1], [0, 1], [0, 0], [0, 0]])
+    test_obs, test_y = numpy.array([[9, 0], [9, 1], [9, 1]]), numpy.array([[0, 1], [0, 1], [0, 0]])
+    assert memoryless_accuracy(train_obs, train_y, test_obs, test_y) == 2 / 3
+    # unigram, add-one: counts 2+1 and 1+1 of 2 symbols -> p = 3/5, 2/5
+    assert unigram_bits([0, 0, 1], [0, 1], 2) == pytest.approx(-(numpy.log2(3 / 5) + numpy.log2(2 / 5)) / 2)
+    # bigram, add-one: after 0, seen 1 twice -> p(1 | 0) = (2 + 1) / (2 + 2)
+    assert bigram_bits([0, 0, 1], [1, 1, 0], [0], [1], 2) == pytest.approx(-numpy.log2(3 / 4))

@@ -32,7 +32,7 @@ import pytest
 
 from DL import datasets
 
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: runs scripts in the original package's style in subprocesses
+slow = pytest.mark.slow  # left out of `make test-quick`: runs scripts in the original package's style in subprocesses
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "tests" / "original" / "mlp-mnist.py"
@@ -85,6 +85,7 @@ def runs(tmp_path_factory):
         yield futures, test_set
 
 
+@slow
 def test_a_script_in_the_original_style_runs(runs):
     futures, (test_x, test_t) = runs
     stdout = futures["mlp-mnist"].result()
@@ -108,6 +109,7 @@ def numbers_after(label, stdout):
             for line in stdout.splitlines() if line.startswith(label)]
 
 
+@slow
 def test_dropout_save_and_load_in_the_original_style(runs):
     futures, (test_x, test_t) = runs
     saved, loaded = futures["mlp-mnist-dropout"].result()
@@ -125,6 +127,7 @@ def test_dropout_save_and_load_in_the_original_style(runs):
     assert sum(p == a for p, a in zip(predicted, answer)) >= 4
 
 
+@slow
 def test_use_on_t_plus_one_observations_in_the_original_style(runs):
     futures, _ = runs
     stdout = futures["use-map1d"].result()
@@ -135,9 +138,21 @@ def test_use_on_t_plus_one_observations_in_the_original_style(runs):
     assert wrong < 0.2, stdout[-2000:]
 
 
+@slow
 def test_rnn_with_int32_targets_in_the_original_style(runs):
     futures, _ = runs
     stdout = futures["rnn-lag"].result()
     wrong = float(re.search(r"classes wrong on the test walks: ([0-9.]+)", stdout).group(1))
     baseline = float(re.search(r"guessing the most common class: ([0-9.]+)", stdout).group(1))
     assert wrong < baseline - 0.1, stdout[-2000:]
+
+
+def test_the_small_mnist_file_loads_as_the_original_layout(tmp_path, monkeypatch):
+    """The scripts' data: a file in the classic layout that DL reads through DL_DATA_DIR
+    as it reads the real one, holding exactly the first SIZES examples."""
+    written = write_small_mnist(tmp_path)
+    monkeypatch.setenv("DL_DATA_DIR", str(tmp_path))
+    loaded = datasets.mnist(download=False)
+    for (x, t), (x_read, t_read), n in zip(written, loaded, SIZES):
+        assert x_read.shape == (n, 784) and len(t_read) == n
+        assert numpy.array_equal(x_read, x) and numpy.array_equal(t_read, t)

@@ -15,7 +15,7 @@ import pytest
 
 from DL import io
 
-pytestmark = pytest.mark.slow  # left out of `make test-quick`: trains in fresh processes
+slow = pytest.mark.slow  # left out of `make test-quick`: trains in fresh processes
 
 SCRIPT = Path(__file__).parent / "scripts" / "train.py"
 RUNS = {"mlp": [], "lstm": ["--mode", "CVM"], "use": ["--mode", "CVM"]}
@@ -39,6 +39,7 @@ def results(tmp_path_factory):
     return finished
 
 
+@slow
 @pytest.mark.parametrize("model", sorted(RUNS))
 def test_same_seed_same_bits_in_two_processes(results, model):
     (first, meta_first), (second, meta_second) = results[model, 1], results[model, 2]
@@ -49,8 +50,30 @@ def test_same_seed_same_bits_in_two_processes(results, model):
     assert meta_first == meta_second    # errors and validation history too
 
 
+@slow
 def test_the_runs_trained(results):
     """Not trivially equal: each run made every step of its 3 epochs (8 minibatches each)."""
     for model in RUNS:
         meta = results[model, 1][1]
         assert meta["iterations"] == 3 * 8 and len(meta["valid_errors"]) == 3
+
+
+def test_same_seed_same_bits_twice_in_this_process():
+    """The quick form of the check above: the MLP with dropout of tests/scripts/train.py,
+    built and trained twice here from one seed, and once from another seed."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    import train
+    from DL.optimizers import optimize
+    from DL.utils import flatten, load_data
+
+    def trained(seed):
+        sets, inputs, model, cost, errors = train.mlp(numpy.random.RandomState(seed))
+        params = flatten(model.params)
+        optimize(dataset=load_data(sets), inputs=inputs, cost=cost, params=params, errors=errors,
+                 updates=model.updates, optimizer="adam", learning_rate=0.02, n_epochs=2, batch_size=6,
+                 progress=False, verbose=False)
+        return [p.get_value() for p in params]
+
+    first, second, other = trained(3), trained(3), trained(4)
+    assert all(numpy.array_equal(a, b) for a, b in zip(first, second))
+    assert not all(numpy.array_equal(a, b) for a, b in zip(first, other))
