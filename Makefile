@@ -28,16 +28,17 @@ setup: $(VENV)/.installed
 mnist: setup
 	$(PY) examples/mlp-mnist-adadelta.py --epochs 20
 
-# The suite on $(TEST_WORKERS) processes (pytest-xdist), each taking whole test modules, so a
-# module's compiled functions are shared by its tests; TEST_WORKERS=0 runs in this process.
+# The suite, one test module per process, $(TEST_WORKERS) processes at a time
+# (scripts/run-tests.py): a module's compiled functions serve all its tests, and its memory
+# is returned when it ends.  `$(PY) -m pytest tests/test_x.py` runs one module as usual.
 TEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
+	$(PY) scripts/run-tests.py --workers $(TEST_WORKERS)
 
 # The edit-test loop: every test module, without the tests marked slow (examples on real
 # data, studies, subprocess runs, learning to a bound); about 2 minutes warm.
 test-quick: setup
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow" tests
+	$(PY) scripts/run-tests.py --workers $(TEST_WORKERS) -m "not slow"
 
 bench: setup
 	$(PY) benchmarks/mnist_accuracy.py --epochs 20 sgd=200

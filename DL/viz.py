@@ -164,11 +164,20 @@ def plot_history(history, path, title=None, figsize=(6.4, 4.8), dpi=100):
     history   optimize()'s `result.history` (or the result itself): one dict per
               validation with epoch, iteration, minibatch, train_cost,
               valid_error and test_error (measured only when validation improved,
-              so it shows as markers)
+              so it shows as markers), and the name of the metric they measure
+              (an error rate is drawn in percent, an mse or bits as they are)
     path      where to write the PNG; its folder must exist
     Returns `path`.  The image is figsize * dpi pixels."""
-    records = _records(history)
     path = _png_path(path)
+    return _save(history_figure(history, title, figsize, dpi), path)
+
+
+def history_figure(history, title=None, figsize=(6.4, 4.8), dpi=100):
+    """The figure plot_history writes: its two axes hold the cost and the metric's curves."""
+    from DL.optimizers.metrics import as_metric
+    records = _records(history)
+    # the records name their metric; histories written before they did measured error rates
+    metric = as_metric(records[-1].get("metric") or "error rate")
     x, x_label = epoch_axis(records)
     figure = _figure(figsize, dpi)
     cost_axes, error_axes = figure.subplots(2, 1, sharex=True)
@@ -179,17 +188,17 @@ def plot_history(history, path, title=None, figsize=(6.4, 4.8), dpi=100):
     if title:
         cost_axes.set_title(title)
 
-    error_axes.plot(x, [100 * r["valid_error"] for r in records], "-", marker=".",
-                    color="C1", label="validation error")
+    error_axes.plot(x, [metric.scale * r["valid_error"] for r in records], "-", marker=".",
+                    color="C1", label="validation")
     tested = [(xi, r["test_error"]) for xi, r in zip(x, records) if r.get("test_error") is not None]
     if tested:
-        error_axes.plot([xi for xi, _ in tested], [100 * e for _, e in tested], "o", color="C2",
-                        markersize=4, label="test error (at best validation)")
-    error_axes.set_ylabel("error (%)")
+        error_axes.plot([xi for xi, _ in tested], [metric.scale * e for _, e in tested], "o", color="C2",
+                        markersize=4, label="test (at best validation)")
+    error_axes.set_ylabel("%s (%s)" % (metric.name, metric.unit) if metric.unit else metric.name)
     error_axes.set_xlabel(x_label)
     error_axes.grid(alpha=0.3)
     error_axes.legend(loc="upper right", fontsize="small")
-    return _save(figure, path)
+    return figure
 
 
 def _mean_curve(histories, key, where):

@@ -49,7 +49,7 @@ from DL import datasets
 from DL.backend import theano, T, RandomStreams
 from DL.dropout import dropout, word_dropout
 from DL.models import GRU, LSTM, Bidirectional, EmbeddingLayer, HiddenLayer
-from DL.models.base import output_errors, output_loss, output_pred
+from DL.models.base import output_errors, output_loss
 from DL.optimizers import optimize
 from DL.pooling import max_pool, mean_pool
 from DL.updates import exponential_decay
@@ -79,6 +79,8 @@ parser.add_argument("--decay", type=float, default=1.0,
 parser.add_argument("--batch-size", type=int, default=32, help="reviews per minibatch (default 32)")
 parser.add_argument("--validations-per-epoch", type=int, default=1,
                     help="validate this many times an epoch; the best model is kept (default 1)")
+parser.add_argument("--ensemble", type=int, default=1,
+                    help="train this many models (seeds --seed + 10007 k) and average their probabilities (default 1)")
 parser.add_argument("--seed", type=int, default=1234, help="seed of the validation split, the weights and dropout")
 args = parser.parse_args()
 
@@ -96,26 +98,11 @@ print("reviews: %d train, %d valid, %d test" % tuple(len(data_set[1]) for data_s
 x = T.lmatrix("x")       # (n_examples, n_timesteps) word ids, 0 = padding
 t = T.lvector("t")       # (n_examples,) 1 = positive
 mask = T.matrix("mask")  # (n_examples, n_timesteps) 1 on real words
-rng = numpy.random.RandomState(args.seed)
-
-
-def direction(input, mask, name, params=None):
+def direction(rng, input, mask, name, params=None):
     """One direction of the bidirectional layer."""
     if args.cell == "gru":
         return GRU(rng=rng, input=input, mask=mask, n_units=args.n_units, name=name, params=params)
     return LSTM(rng=rng, input=input, mask=mask, n_units=args.n_units, name=name, params=params)
-
-
-srng = RandomStreams(args.seed)
-embedding = EmbeddingLayer(rng=rng, input=x, n_in=args.vocabulary_size, n_out=args.n_units)
-words = embedding.output                                           # (n_examples, n_timesteps, n_units)
-dropped = word_dropout(srng, args.word_dropout, words)             # the training path's words
-both = Bidirectional(direction, dropped, mask)                     # (n_examples, n_timesteps, 2 n_units)
-both_deterministic = both
-if dropped is not words:  # the prediction path: the same two directions on every word
-    shared = {layer.name: layer.params for layer in both.layers}
-    both_deterministic = Bidirectional(lambda input, mask, name: direction(input, mask, name, shared[name]),
-                                       words, mask)
 
 
 def features(states, vectors):
@@ -126,24 +113,53 @@ def features(states, vectors):
     return T.concatenate(pooled, axis=1)
 
 
-n_features = both.n_units * len(POOLS[args.pool]) + (args.n_units if args.bag else 0)
-classifier = HiddenLayer(rng=rng, input=None, n_in=n_features, n_out=2, activation="softmax")
-output = classifier.apply(dropout(srng, args.dropout_rate, features(both.output, dropped)))
-output_deterministic = classifier.apply(features(both_deterministic.output_deterministic, words))
+def train_model(seed, dataset):
+    """One model, trained from `seed`: (its compiled (ids, mask) -> class probabilities, optimize's result)."""
+    rng, srng = numpy.random.RandomState(seed), RandomStreams(seed)
+    embedding = EmbeddingLayer(rng=rng, input=x, n_in=args.vocabulary_size, n_out=args.n_units)
+    words = embedding.output                                       # (n_examples, n_timesteps, n_units)
+    dropped = word_dropout(srng, args.word_dropout, words)         # the training path's words
+    both = Bidirectional(lambda input, mask, name: direction(rng, input, mask, name), dropped, mask)
+    both_deterministic = both                                      # (n_examples, n_timesteps, 2 n_units)
+    if dropped is not words:  # the prediction path: the same two directions on every word
+        shared = {layer.name: layer.params for layer in both.layers}
+        both_deterministic = Bidirectional(lambda input, mask, name: direction(rng, input, mask, name, shared[name]),
+                                           words, mask)
 
-cost = output_loss("softmax", output, t) + args.l2 * embedding.L2_sqr
-n_batches = -(-len(imdb[0][1]) // args.batch_size)  # minibatches an epoch
-learning_rate, schedule = exponential_decay(args.learning_rate, args.decay, n_batches)
-result = optimize(dataset=load_data(imdb), inputs=[x, t, mask], cost=cost,
-                  params=flatten([embedding.params, both.params, classifier.params]),
-                  errors=output_errors("softmax", output_deterministic, t),
-                  updates=srng.updates() + both.updates + schedule,
-                  n_epochs=args.epochs, batch_size=args.batch_size, patience=10 ** 6, optimizer="adam",
-                  validation_frequency=max(1, n_batches // args.validations_per_epoch),
-                  learning_rate=learning_rate, max_grad_norm=5.0)
+    n_features = both.n_units * len(POOLS[args.pool]) + (args.n_units if args.bag else 0)
+    classifier = HiddenLayer(rng=rng, input=None, n_in=n_features, n_out=2, activation="softmax")
+    output = classifier.apply(dropout(srng, args.dropout_rate, features(both.output, dropped)))
+    output_deterministic = classifier.apply(features(both_deterministic.output_deterministic, words))
 
-predict = theano.function([x, mask], output_pred("softmax", output_deterministic))
+    cost = output_loss("softmax", output, t) + args.l2 * embedding.L2_sqr
+    n_batches = -(-len(imdb[0][1]) // args.batch_size)  # minibatches an epoch
+    learning_rate, schedule = exponential_decay(args.learning_rate, args.decay, n_batches)
+    result = optimize(dataset=dataset, inputs=[x, t, mask], cost=cost,
+                      params=flatten([embedding.params, both.params, classifier.params]),
+                      errors=output_errors("softmax", output_deterministic, t),
+                      updates=srng.updates() + both.updates + schedule,
+                      n_epochs=args.epochs, batch_size=args.batch_size, patience=10 ** 6, optimizer="adam",
+                      validation_frequency=max(1, n_batches // args.validations_per_epoch),
+                      learning_rate=learning_rate, max_grad_norm=5.0)
+    return theano.function([x, mask], output_deterministic), result
+
+
+def probabilities(model, ids, mask, batch_size=500):
+    """(n_examples, 2) class probabilities, a few hundred reviews at a time (long reviews take memory)."""
+    return numpy.concatenate([model(ids[i:i + batch_size], mask[i:i + batch_size])
+                              for i in range(0, len(ids), batch_size)])
+
+
+# --ensemble K: K models from K seeds on the same data, their probabilities averaged.
+dataset = load_data(imdb)
+models = [train_model(args.seed + 10007 * k, dataset) for k in range(args.ensemble)]
 test_ids, test_labels, test_mask = imdb[2]
-print("predict:", predict(test_ids[-10:], test_mask[-10:]))
+average = numpy.mean([probabilities(model, test_ids, test_mask) for model, _ in models], axis=0)
+print("predict:", average[-10:].argmax(axis=1))
 print("answer: ", test_labels[-10:])
-print("test error: %.3f %%" % (100 * result.test_loss))
+if args.ensemble > 1:
+    print("test errors of the %d models: %s" % (args.ensemble, ", ".join("%.3f %%" % (100 * result.test_loss)
+                                                                      for _, result in models)))
+    print("test error: %.3f %%" % (100 * numpy.mean(average.argmax(axis=1) != test_labels)))
+else:
+    print("test error: %.3f %%" % (100 * models[0][1].test_loss))

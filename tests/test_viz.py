@@ -119,6 +119,22 @@ def test_plot_history_writes_a_png_of_the_asked_size(real_history, tmp_path):
     assert_picture(path, (5, 3.5), 80)
 
 
+@pytest.mark.parametrize("metric, scale, label", [
+    ("error rate", 100, "error rate (%)"), ("mse", 1, "mse"), ("bits per character", 1, "bits per character"),
+    (None, 100, "error rate (%)"),  # a history from before the records named their metric
+])
+def test_plot_history_draws_each_metric_in_its_own_unit(metric, scale, label):
+    records = [{"epoch": e, "iteration": 3 * e, "minibatch": 3, "train_cost": 1.0 / e, "valid_error": v,
+                "test_error": v / 2} for e, v in ((1, 0.5), (2, 0.25))]
+    if metric is not None:
+        records = [dict(record, metric=metric) for record in records]
+    _, metric_axes = viz.history_figure(records).axes
+    assert metric_axes.get_ylabel() == label
+    validation, test = metric_axes.get_lines()
+    assert list(validation.get_ydata()) == [scale * 0.5, scale * 0.25]
+    assert list(test.get_ydata()) == [scale * 0.25, scale * 0.125]
+
+
 def test_plot_history_rejects_what_it_cannot_draw(real_history, tmp_path):
     with pytest.raises(ValueError, match="history is empty"):
         viz.plot_history([], tmp_path / "h.png")

@@ -1,0 +1,132 @@
+#!/usr/bin/env python
+"""Run the test suite one module per process, a few processes at a time.
+
+    python scripts/run-tests.py [--workers 2] [pytest options ...] [tests/test_x.py ...]
+
+Each test module runs in a fresh `python -m pytest` process: its tests share the
+functions it compiles (module-scoped fixtures), and its memory goes back to the
+system when it ends.  In one long process the memory only grows: Numba keeps the
+machine code of every function it compiles for as long as the process lives, and
+with empty caches (a new machine, CI) that is gigabytes by the end of the suite.
+The longest modules (tests/conftest.py, LONG_MODULES) start first, and the short
+ones fill in around them.
+
+Prints a line per module as it ends (a failing module's whole report), then the
+totals, the wall time, and the largest peak resident memory of any module's
+process.  Exits 0 when every module passed (a module whose tests were all
+deselected by -m counts as passed), else 1.
+"""
+import argparse
+import importlib.util
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TESTS = REPO / "tests"
+NO_TESTS_COLLECTED = 5  # pytest's exit status when -m deselects every test of a module
+COUNTS = re.compile(r"(\d+) (passed|failed|errors?|skipped|deselected|xfailed|xpassed)")
+
+
+def long_modules():
+    """tests/conftest.py's LONG_MODULES: the modules that take longest, longest first."""
+    spec = importlib.util.spec_from_file_location("_dl_tests_conftest", TESTS / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    return conftest.LONG_MODULES
+
+
+def in_order(modules):
+    rank = {name: i for i, name in enumerate(long_modules())}
+    return sorted(modules, key=lambda path: (rank.get(path.stem, len(rank)), path.name))
+
+
+def summary_counts(output):
+    """{'passed': n, 'failed': n, ...} from pytest's last summary line."""
+    lines = [line for line in output.strip().splitlines() if COUNTS.search(line)]
+    counts = {}
+    for number, kind in COUNTS.findall(lines[-1] if lines else ""):
+        kind = "errors" if kind.startswith("error") else kind
+        counts[kind] = counts.get(kind, 0) + int(number)
+    return counts
+
+
+class Run(object):
+    """One module's pytest process, its output going to a temporary file."""
+
+    def __init__(self, module, pytest_args):
+        self.module = module
+        self.output = tempfile.TemporaryFile(mode="w+")
+        self.started = time.time()
+        self.process = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                         str(module)] + pytest_args, cwd=str(REPO), stdout=self.output,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    def finish(self, status, peak_kb):
+        self.seconds = time.time() - self.started
+        self.status, self.peak_mb = status, peak_kb / 1024
+        self.output.seek(0)
+        self.text = self.output.read()
+        self.output.close()
+        self.passed = status == 0 or status == NO_TESTS_COLLECTED
+        return self
+
+
+def wait_for_one(running):
+    """The Run whose process ended first, with its exit status and peak memory."""
+    while True:
+        pid, wait_status, usage = os.wait4(-1, 0)
+        for run in running:
+            if run.process.pid == pid:
+                run.process.returncode = os.waitstatus_to_exitcode(wait_status)
+                running.remove(run)
+                return run.finish(run.process.returncode, usage.ru_maxrss)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=2, help="modules run at once (default 2; 0 means 1)")
+    args, rest = parser.parse_known_args()
+    modules = [Path(arg) for arg in rest if arg.endswith(".py")]
+    pytest_args = [arg for arg in rest if not arg.endswith(".py")]
+    modules = in_order([m.resolve() for m in modules] or sorted(TESTS.glob("test_*.py")))
+    workers = max(1, args.workers)
+
+    start, running, finished = time.time(), [], []
+    try:
+        while modules or running:
+            while modules and len(running) < workers:
+                running.append(Run(modules.pop(0), pytest_args))
+            run = wait_for_one(running)
+            finished.append(run)
+            counts = summary_counts(run.text)
+            line = "%s %-34s %s in %.0f s, peak %.0f MB" % (
+                "ok  " if run.passed else "FAIL", run.module.name,
+                ", ".join("%d %s" % (n, kind) for kind, n in counts.items()) or "exit %d" % run.status,
+                run.seconds, run.peak_mb)
+            print(line if run.passed else "%s\n%s" % (line, run.text), flush=True)
+    except KeyboardInterrupt:
+        for run in running:
+            os.killpg(run.process.pid, signal.SIGTERM)
+        raise
+    totals = {}
+    for run in finished:
+        for kind, n in summary_counts(run.text).items():
+            totals[kind] = totals.get(kind, 0) + n
+    failed = [run.module.name for run in finished if not run.passed]
+    largest = max(finished, key=lambda run: run.peak_mb)
+    print("%s; %d modules in %.1f min wall; the largest process peaked at %.0f MB (%s)" % (
+        ", ".join("%d %s" % (n, kind) for kind, n in sorted(totals.items())), len(finished),
+        (time.time() - start) / 60, largest.peak_mb, largest.module.name))
+    if failed:
+        print("FAILED modules: %s" % " ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
