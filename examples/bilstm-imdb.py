@@ -79,6 +79,8 @@ parser.add_argument("--decay", type=float, default=1.0,
 parser.add_argument("--batch-size", type=int, default=32, help="reviews per minibatch (default 32)")
 parser.add_argument("--validations-per-epoch", type=int, default=1,
                     help="validate this many times an epoch; the best model is kept (default 1)")
+parser.add_argument("--test-batches", type=int, default=-1,
+                    help="while training, test on this many random minibatches (default: all); the end tests all")
 parser.add_argument("--ensemble", type=int, default=1,
                     help="train this many models (seeds --seed + 10007 k) and average their probabilities (default 1)")
 parser.add_argument("--seed", type=int, default=1234, help="seed of the validation split, the weights and dropout")
@@ -140,6 +142,7 @@ def train_model(seed, dataset):
                       updates=srng.updates() + both.updates + schedule,
                       n_epochs=args.epochs, batch_size=args.batch_size, patience=10 ** 6, optimizer="adam",
                       validation_frequency=max(1, n_batches // args.validations_per_epoch),
+                      test_batches=args.test_batches,
                       learning_rate=learning_rate, max_grad_norm=5.0)
     return theano.function([x, mask], output_deterministic), result
 

@@ -11,8 +11,8 @@ with empty caches (a new machine, CI) that is gigabytes by the end of the suite.
 The longest modules (tests/conftest.py, LONG_MODULES) start first, and the short
 ones fill in around them.
 
-Prints a line per module as it ends (a failing module's whole report), then the
-totals, the wall time, and the largest peak resident memory of any module's
+Prints a line per module as it ends (a failing module's whole report; a module
+still running after --timeout-minutes is stopped and fails), then the totals, the wall time, and the largest peak resident memory of any module's
 process.  Exits 0 when every module passed (a module whose tests were all
 deselected by -m counts as passed), else 1.
 """
@@ -63,6 +63,7 @@ class Run(object):
         self.module = module
         self.output = tempfile.TemporaryFile(mode="w+")
         self.started = time.time()
+        self.timed_out = False
         self.process = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                          str(module)] + pytest_args, cwd=str(REPO), stdout=self.output,
                                         stderr=subprocess.STDOUT, start_new_session=True)
@@ -73,24 +74,35 @@ class Run(object):
         self.output.seek(0)
         self.text = self.output.read()
         self.output.close()
-        self.passed = status == 0 or status == NO_TESTS_COLLECTED
+        self.passed = (status == 0 or status == NO_TESTS_COLLECTED) and not self.timed_out
+        if self.timed_out:
+            self.text += "\n%s: stopped after %.0f s, over the time limit (--timeout-minutes)\n" % (
+                self.module.name, self.seconds)
         return self
 
 
-def wait_for_one(running):
-    """The Run whose process ended first, with its exit status and peak memory."""
+def wait_for_one(running, timeout):
+    """The Run whose process ended first, with its exit status and peak memory; a module
+    still running after `timeout` seconds is stopped (with whatever it started) and fails."""
     while True:
-        pid, wait_status, usage = os.wait4(-1, 0)
+        pid, wait_status, usage = os.wait4(-1, os.WNOHANG)
         for run in running:
             if run.process.pid == pid:
                 run.process.returncode = os.waitstatus_to_exitcode(wait_status)
                 running.remove(run)
                 return run.finish(run.process.returncode, usage.ru_maxrss)
+        for run in running:
+            if not run.timed_out and time.time() - run.started > timeout:
+                run.timed_out = True
+                os.killpg(run.process.pid, signal.SIGKILL)
+        time.sleep(0.2)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2, help="modules run at once (default 2; 0 means 1)")
+    parser.add_argument("--timeout-minutes", type=float, default=30,
+                        help="stop a module (and fail it) after this long (default 30)")
     args, rest = parser.parse_known_args()
     modules = [Path(arg) for arg in rest if arg.endswith(".py")]
     pytest_args = [arg for arg in rest if not arg.endswith(".py")]
@@ -102,7 +114,7 @@ def main():
         while modules or running:
             while modules and len(running) < workers:
                 running.append(Run(modules.pop(0), pytest_args))
-            run = wait_for_one(running)
+            run = wait_for_one(running, 60 * args.timeout_minutes)
             finished.append(run)
             counts = summary_counts(run.text)
             line = "%s %-34s %s in %.0f s, peak %.0f MB" % (
@@ -121,7 +133,7 @@ def main():
     failed = [run.module.name for run in finished if not run.passed]
     largest = max(finished, key=lambda run: run.peak_mb)
     print("%s; %d modules in %.1f min wall; the largest process peaked at %.0f MB (%s)" % (
-        ", ".join("%d %s" % (n, kind) for kind, n in sorted(totals.items())), len(finished),
+        ", ".join("%d %s" % (n, kind) for kind, n in sorted(totals.items())) or "no tests counted", len(finished),
         (time.time() - start) / 60, largest.peak_mb, largest.module.name))
     if failed:
         print("FAILED modules: %s" % " ".join(failed))
