@@ -1,20 +1,21 @@
 #!/usr/bin/env python
-"""Run the test suite one module per process, a few processes at a time.
+"""Run the test suite a few processes at a time, each on whole test modules.
 
     python scripts/run-tests.py [--workers 2] [pytest options ...] [tests/test_x.py ...]
 
-Each test module runs in a fresh `python -m pytest` process: its tests share the
-functions it compiles (module-scoped fixtures), and its memory goes back to the
-system when it ends.  In one long process the memory only grows: Numba keeps the
-machine code of every function it compiles for as long as the process lives, and
-with empty caches (a new machine, CI) that is gigabytes by the end of the suite.
-The longest modules (tests/conftest.py, LONG_MODULES) start first, and the short
-ones fill in around them.
+Each long test module (tests/conftest.py, LONG_MODULES) runs in a fresh
+`python -m pytest` process, longest first, and the short ones --group (6) to a
+process around them: a module's tests share the functions it compiles
+(module-scoped fixtures), and the memory goes back to the system when the
+process ends.  In one long process the memory only grows: Numba keeps the
+machine code of every function it compiles for as long as the process lives,
+and with empty caches (a new machine, CI) that is gigabytes by the end of the
+suite.
 
-Prints a line per module as it ends (a failing module's whole report; a module
-still running after --timeout-minutes is stopped and fails), then the totals, the wall time, and the largest peak resident memory of any module's
-process.  Exits 0 when every module passed (a module whose tests were all
-deselected by -m counts as passed), else 1.
+Prints a line per process as it ends (a failing one's whole report; one still
+running after --timeout-minutes is stopped and fails), then the totals, the
+wall time, and the largest peak resident memory of any process.  Exits 0 when
+every process passed (one whose tests -m deselected counts as passed), else 1.
 """
 import argparse
 import importlib.util
@@ -41,9 +42,14 @@ def long_modules():
     return conftest.LONG_MODULES
 
 
-def in_order(modules):
+def batches(modules, group):
+    """The long modules one to a process, longest first; then the others `group` to a process
+    (each process costs a second or two of start-up, more than many a short module takes)."""
     rank = {name: i for i, name in enumerate(long_modules())}
-    return sorted(modules, key=lambda path: (rank.get(path.stem, len(rank)), path.name))
+    modules = sorted(modules, key=lambda path: (rank.get(path.stem, len(rank)), path.name))
+    long = [[path] for path in modules if path.stem in rank]
+    short = [path for path in modules if path.stem not in rank]
+    return long + [short[i:i + group] for i in range(0, len(short), group)]
 
 
 def summary_counts(output):
@@ -57,16 +63,17 @@ def summary_counts(output):
 
 
 class Run(object):
-    """One module's pytest process, its output going to a temporary file."""
+    """One pytest process for some modules, its output going to a temporary file."""
 
-    def __init__(self, module, pytest_args):
-        self.module = module
+    def __init__(self, modules, pytest_args):
+        self.modules = modules
+        self.name = " ".join(module.name for module in modules)
         self.output = tempfile.TemporaryFile(mode="w+")
         self.started = time.time()
         self.timed_out = False
-        self.process = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                         str(module)] + pytest_args, cwd=str(REPO), stdout=self.output,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+                                        + [str(module) for module in modules] + pytest_args, cwd=str(REPO),
+                                        stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True)
 
     def finish(self, status, peak_kb):
         self.seconds = time.time() - self.started
@@ -77,7 +84,7 @@ class Run(object):
         self.passed = (status == 0 or status == NO_TESTS_COLLECTED) and not self.timed_out
         if self.timed_out:
             self.text += "\n%s: stopped after %.0f s, over the time limit (--timeout-minutes)\n" % (
-                self.module.name, self.seconds)
+                self.name, self.seconds)
         return self
 
 
@@ -101,24 +108,26 @@ def wait_for_one(running, timeout):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2, help="modules run at once (default 2; 0 means 1)")
+    parser.add_argument("--group", type=int, default=6,
+                        help="modules outside tests/conftest.py's LONG_MODULES run this many to a process (default 6)")
     parser.add_argument("--timeout-minutes", type=float, default=30,
                         help="stop a module (and fail it) after this long (default 30)")
     args, rest = parser.parse_known_args()
     modules = [Path(arg) for arg in rest if arg.endswith(".py")]
     pytest_args = [arg for arg in rest if not arg.endswith(".py")]
-    modules = in_order([m.resolve() for m in modules] or sorted(TESTS.glob("test_*.py")))
+    queue = batches([m.resolve() for m in modules] or sorted(TESTS.glob("test_*.py")), max(1, args.group))
     workers = max(1, args.workers)
 
     start, running, finished = time.time(), [], []
     try:
-        while modules or running:
-            while modules and len(running) < workers:
-                running.append(Run(modules.pop(0), pytest_args))
+        while queue or running:
+            while queue and len(running) < workers:
+                running.append(Run(queue.pop(0), pytest_args))
             run = wait_for_one(running, 60 * args.timeout_minutes)
             finished.append(run)
             counts = summary_counts(run.text)
             line = "%s %-34s %s in %.0f s, peak %.0f MB" % (
-                "ok  " if run.passed else "FAIL", run.module.name,
+                "ok  " if run.passed else "FAIL", run.name,
                 ", ".join("%d %s" % (n, kind) for kind, n in counts.items()) or "exit %d" % run.status,
                 run.seconds, run.peak_mb)
             print(line if run.passed else "%s\n%s" % (line, run.text), flush=True)
@@ -130,11 +139,11 @@ def main():
     for run in finished:
         for kind, n in summary_counts(run.text).items():
             totals[kind] = totals.get(kind, 0) + n
-    failed = [run.module.name for run in finished if not run.passed]
+    failed = [run.name for run in finished if not run.passed]
     largest = max(finished, key=lambda run: run.peak_mb)
     print("%s; %d modules in %.1f min wall; the largest process peaked at %.0f MB (%s)" % (
-        ", ".join("%d %s" % (n, kind) for kind, n in sorted(totals.items())) or "no tests counted", len(finished),
-        (time.time() - start) / 60, largest.peak_mb, largest.module.name))
+        ", ".join("%d %s" % (n, kind) for kind, n in sorted(totals.items())) or "no tests counted",
+        sum(len(run.modules) for run in finished), (time.time() - start) / 60, largest.peak_mb, largest.name))
     if failed:
         print("FAILED modules: %s" % " ".join(failed))
     return 1 if failed else 0
