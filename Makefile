@@ -38,7 +38,7 @@ test: setup
 # The edit-test loop: every test module, without the tests marked slow (examples on real
 # data, studies, subprocess runs, learning to a bound); about 2 minutes warm.
 test-quick: setup
-	$(PY) scripts/run-tests.py --workers $(TEST_WORKERS) -m "not slow"
+	$(PY) scripts/run-tests.py --workers $(TEST_WORKERS) --group-long -m "not slow"
 
 bench: setup
 	$(PY) benchmarks/mnist_accuracy.py --epochs 20 sgd=200

@@ -42,13 +42,15 @@ def long_modules():
     return conftest.LONG_MODULES
 
 
-def batches(modules, group):
+def batches(modules, group, long_alone=True):
     """The long modules one to a process, longest first; then the others `group` to a process
-    (each process costs a second or two of start-up, more than many a short module takes)."""
+    (each process costs a second or two of start-up, more than many a short module takes).
+    Without `long_alone` (for quick runs, where the long modules' slow tests are left out),
+    every module goes `group` to a process, in the same order."""
     rank = {name: i for i, name in enumerate(long_modules())}
     modules = sorted(modules, key=lambda path: (rank.get(path.stem, len(rank)), path.name))
-    long = [[path] for path in modules if path.stem in rank]
-    short = [path for path in modules if path.stem not in rank]
+    long = [[path] for path in modules if path.stem in rank and long_alone]
+    short = [path for path in modules if not (path.stem in rank and long_alone)]
     return long + [short[i:i + group] for i in range(0, len(short), group)]
 
 
@@ -110,15 +112,19 @@ def main():
     parser.add_argument("--workers", type=int, default=2, help="modules run at once (default 2; 0 means 1)")
     parser.add_argument("--group", type=int, default=6,
                         help="modules outside tests/conftest.py's LONG_MODULES run this many to a process (default 6)")
+    parser.add_argument("--group-long", action="store_true",
+                        help="group the long modules too (quick runs, where their slow tests are left out)")
     parser.add_argument("--timeout-minutes", type=float, default=30,
                         help="stop a module (and fail it) after this long (default 30)")
     args, rest = parser.parse_known_args()
     modules = [Path(arg) for arg in rest if arg.endswith(".py")]
     pytest_args = [arg for arg in rest if not arg.endswith(".py")]
-    queue = batches([m.resolve() for m in modules] or sorted(TESTS.glob("test_*.py")), max(1, args.group))
+    queue = batches([m.resolve() for m in modules] or sorted(TESTS.glob("test_*.py")), max(1, args.group),
+                    long_alone=not args.group_long)
     workers = max(1, args.workers)
 
     start, running, finished = time.time(), [], []
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(143))  # stopped: stop the modules too
     try:
         while queue or running:
             while queue and len(running) < workers:
@@ -131,9 +137,9 @@ def main():
                 ", ".join("%d %s" % (n, kind) for kind, n in counts.items()) or "exit %d" % run.status,
                 run.seconds, run.peak_mb)
             print(line if run.passed else "%s\n%s" % (line, run.text), flush=True)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         for run in running:
-            os.killpg(run.process.pid, signal.SIGTERM)
+            os.killpg(run.process.pid, signal.SIGKILL)
         raise
     totals = {}
     for run in finished:
