@@ -28,15 +28,16 @@ setup: $(VENV)/.installed
 mnist: setup
 	$(PY) examples/mlp-mnist-adadelta.py --epochs 20
 
-# The suite, one test module per process, $(TEST_WORKERS) processes at a time
-# (scripts/run-tests.py): a module's compiled functions serve all its tests, and its memory
-# is returned when it ends.  `$(PY) -m pytest tests/test_x.py` runs one module as usual.
+# The suite, $(TEST_WORKERS) processes at a time (scripts/run-tests.py): each long module in
+# a process of its own, the short ones six to a process; a module's compiled functions serve
+# all its tests, and a process's memory is returned when it ends.
+# `$(PY) -m pytest tests/test_x.py` runs one module as usual.
 TEST_WORKERS ?= 2
 test: setup
 	$(PY) scripts/run-tests.py --workers $(TEST_WORKERS)
 
-# The edit-test loop: every test module, without the tests marked slow (examples on real
-# data, studies, subprocess runs, learning to a bound); about 2 minutes warm.
+# The edit-test loop: every test module, six to a process, without the tests marked slow
+# (examples on real data, studies, subprocess runs, learning to a bound); about 2 minutes warm.
 test-quick: setup
 	$(PY) scripts/run-tests.py --workers $(TEST_WORKERS) --group-long -m "not slow"
 

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 
+from _child import child_env
 from _table import print_table
 
 RULE = "rmsprop_tieleman"
@@ -71,13 +72,8 @@ def measure(mode):
 
 
 def run_child(mode, cache):
-    env = dict(os.environ, PYTENSOR_FLAGS="base_compiledir=" + cache,
-               NUMBA_CACHE_DIR=os.path.join(cache, "numba-internal"))
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")  # see benchmarks/mnist_accuracy.py
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), env.get("PYTHONPATH")]))
     start = time.time()
-    completed = subprocess.run([sys.executable, __file__, "--child", mode], env=env,
+    completed = subprocess.run([sys.executable, __file__, "--child", mode], env=child_env(cache),
                                capture_output=True, text=True)
     if completed.returncode != 0:
         raise SystemExit("the %s run failed:\n%s" % (mode, completed.stderr[-3000:]))

@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 
+from _child import child_env
 from _table import print_table
 
 CONFIGS = {
@@ -98,15 +99,8 @@ def measure(config):
 
 
 def run_child(config, cache):
-    env = dict(os.environ)
-    if cache is not None:
-        env["PYTENSOR_FLAGS"] = ",".join(filter(None, [env.get("PYTENSOR_FLAGS"), "base_compiledir=" + cache]))
-        env["NUMBA_CACHE_DIR"] = os.path.join(cache, "numba-internal")
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")  # see benchmarks/mnist_accuracy.py
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), env.get("PYTHONPATH")]))
     start = time.time()
-    completed = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", config], env=env,
+    completed = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", config], env=child_env(cache),
                                capture_output=True, text=True)
     if completed.returncode != 0:
         raise SystemExit("the %s run failed:\n%s" % (config, completed.stderr[-3000:]))

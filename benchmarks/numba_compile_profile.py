@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 
+from _child import child_env
 from _table import print_table
 
 
@@ -71,11 +72,7 @@ def main():
         print(json.dumps(profile(args.case)))
         return
     with tempfile.TemporaryDirectory(prefix="dl-numba-profile-") as cache:
-        env = dict(os.environ, PYTENSOR_FLAGS="base_compiledir=" + cache, NUMBA_CACHE_DIR=os.path.join(cache, "numba"))
-        env.setdefault("OPENBLAS_NUM_THREADS", "1")
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), env.get("PYTHONPATH")]))
-        completed = subprocess.run([sys.executable, __file__, "--child", "--case", args.case], env=env,
+        completed = subprocess.run([sys.executable, __file__, "--child", "--case", args.case], env=child_env(cache),
                                    capture_output=True, text=True)
     if completed.returncode != 0:
         raise SystemExit(completed.stderr[-3000:])

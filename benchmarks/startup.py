@@ -15,7 +15,7 @@ The data are random arrays of the examples' shapes and sizes: compiling depends
 on the graph, not on the values, and reading the real files is not start-up.
 
     cold   a new, empty engine cache (PYTENSOR_FLAGS=base_compiledir=<tmp>: C
-           modules and PyTensor's Numba cache; NUMBA_CACHE_DIR=<tmp>/numba)
+           modules and PyTensor's Numba cache; NUMBA_CACHE_DIR=<tmp>/numba-internal)
     warm   a second process with the same cache folder
 
 Columns: importing DL; building the model and compiling the three functions;
@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 
+from _child import child_env
 from _table import print_table
 
 CASES = ("mlp", "lstm", "use")
@@ -76,7 +77,8 @@ def build(case, numpy, T, shared, floatX):
     o, a = T.tensor3("o"), T.tensor3("a")
     model = USE(rng=rng, obs=o, act=a, n_obs=5, n_act=2, n_hidden=50, activation="relu",
                 outputActivation="sigmoid")
-    data = sets(lambda n: (rng.rand(n, 20, 5) > 0.5).astype(floatX), lambda n: (rng.rand(n, 20, 2) > 0.5).astype(floatX))
+    data = sets(lambda n: (rng.rand(n, 20, 5) > 0.5).astype(floatX),
+                lambda n: (rng.rand(n, 20, 2) > 0.5).astype(floatX))
     return (data, [o, a], model.loss() + 1e-4 * model.L2_sqr, flatten(model.params), model.errors(), "sgd",
             {"learning_rate": 0.01, "momentum": 0.2}, 20, [])
 
@@ -107,13 +109,8 @@ def measure(case, mode, launched):
 
 
 def run_child(case, mode, cache):
-    env = dict(os.environ, PYTENSOR_FLAGS="base_compiledir=" + cache,
-               NUMBA_CACHE_DIR=os.path.join(cache, "numba"))
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), env.get("PYTHONPATH")]))
     launched = time.time()
-    completed = subprocess.run([sys.executable, __file__, "--child", case, mode, repr(launched)], env=env,
+    completed = subprocess.run([sys.executable, __file__, "--child", case, mode, repr(launched)], env=child_env(cache),
                                capture_output=True, text=True)
     if completed.returncode != 0:
         raise SystemExit("the %s %s run failed:\n%s" % (case, mode, completed.stderr[-3000:]))

@@ -61,8 +61,8 @@ def fn(config):
     mlp = MLP(rng=numpy.random.RandomState(config["seed"]), input=x, n_in=32, n_hidden=N_HIDDEN, n_out=4)
     result = optimize(dataset=load_data(clusters(100 + config["seed"])), inputs=[x, t], cost=mlp.loss(t),
                       params=flatten(mlp.params), errors=mlp.errors(t), optimizer="rmsprop",
-                      learning_rate=config["learning_rate"], n_epochs=EPOCHS, batch_size=20, patience=10 ** 9, progress=False,
-                      verbose=False)
+                      learning_rate=config["learning_rate"], n_epochs=EPOCHS, batch_size=20, patience=10 ** 9,
+                      progress=False, verbose=False)
     return {"valid_error": result.valid_loss, "test_error": result.test_loss}
 
 

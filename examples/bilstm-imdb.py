@@ -40,7 +40,7 @@ bag-of-words logistic regression on the same data.  Test errors (seeds 1234, 1, 
         --bag --l2 1e-5                        # 11.61, 12.04, 11.44 %: mean 11.70 %, 5-12 minutes a seed
 
     python benchmarks/baselines.py --only imdb --imdb 10000:400   # bag of words 11.83 %, majority 49.91 %
-    python examples/bilstm-imdb.py --seed S --maxlen 400 --epochs 4 --word-dropout 0.3 --pool maxmean \
+    python examples/bilstm-imdb.py --seed S --maxlen 400 --epochs 4 --word-dropout 0.3 --pool maxmean \\
         --bag --l2 1e-5 --validations-per-epoch 4 --test-batches 50
                                                # seed 1234: 10.94 % (best validation at epoch
                                                # 4.25); seed 1: 10.7 % on 1,600 sampled test
@@ -112,6 +112,8 @@ print("reviews: %d train, %d valid, %d test" % tuple(len(data_set[1]) for data_s
 x = T.lmatrix("x")       # (n_examples, n_timesteps) word ids, 0 = padding
 t = T.lvector("t")       # (n_examples,) 1 = positive
 mask = T.matrix("mask")  # (n_examples, n_timesteps) 1 on real words
+
+
 def direction(rng, input, mask, name, params=None):
     """One direction of the bidirectional layer."""
     if args.cell == "gru":
@@ -159,22 +161,22 @@ def train_model(seed, dataset):
     return theano.function([x, mask], output_deterministic), result
 
 
-def probabilities(model, ids, mask, batch_size=500):
-    """(n_examples, 2) class probabilities, a few hundred reviews at a time (long reviews take memory)."""
-    return numpy.concatenate([model(ids[i:i + batch_size], mask[i:i + batch_size])
-                              for i in range(0, len(ids), batch_size)])
+def predict(ids, mask, batch_size=500):
+    """(n_examples,) classes: the models' probabilities averaged, a few hundred reviews at a
+    time (long reviews take memory)."""
+    return numpy.concatenate([numpy.mean([model(ids[i:i + batch_size], mask[i:i + batch_size]) for model, _ in models],
+                                         axis=0).argmax(axis=1) for i in range(0, len(ids), batch_size)])
 
 
 # --ensemble K: K models from K seeds on the same data, their probabilities averaged.
 dataset = load_data(imdb)
 models = [train_model(args.seed + 10007 * k, dataset) for k in range(args.ensemble)]
 test_ids, test_labels, test_mask = imdb[2]
-average = numpy.mean([probabilities(model, test_ids, test_mask) for model, _ in models], axis=0)
-print("predict:", average[-10:].argmax(axis=1))
+print("predict:", predict(test_ids[-10:], test_mask[-10:]))
 print("answer: ", test_labels[-10:])
 if args.ensemble > 1:
     print("test errors of the %d models: %s" % (args.ensemble, ", ".join("%.3f %%" % (100 * result.test_loss)
                                                                       for _, result in models)))
-    print("test error: %.3f %%" % (100 * numpy.mean(average.argmax(axis=1) != test_labels)))
+    print("test error: %.3f %%" % (100 * numpy.mean(predict(test_ids, test_mask) != test_labels)))
 else:
     print("test error: %.3f %%" % (100 * models[0][1].test_loss))

@@ -3,7 +3,7 @@
 
     python scripts/run-tests.py [--workers 2] [pytest options ...] [tests/test_x.py ...]
 
-Each long test module (tests/conftest.py, LONG_MODULES) runs in a fresh
+Each long test module (LONG_MODULES below) runs in a fresh
 `python -m pytest` process, longest first, and the short ones --group (6) to a
 process around them: a module's tests share the functions it compiles
 (module-scoped fixtures), and the memory goes back to the system when the
@@ -18,7 +18,6 @@ wall time, and the largest peak resident memory of any process.  Exits 0 when
 every process passed (one whose tests -m deselected counts as passed), else 1.
 """
 import argparse
-import importlib.util
 import os
 import re
 import signal
@@ -34,12 +33,13 @@ NO_TESTS_COLLECTED = 5  # pytest's exit status when -m deselects every test of a
 COUNTS = re.compile(r"(\d+) (passed|failed|errors?|skipped|deselected|xfailed|xpassed)")
 
 
-def long_modules():
-    """tests/conftest.py's LONG_MODULES: the modules that take longest, longest first."""
-    spec = importlib.util.spec_from_file_location("_dl_tests_conftest", TESTS / "conftest.py")
-    conftest = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conftest)
-    return conftest.LONG_MODULES
+# The modules that take longest, longest first (measured with `pytest --durations=0`, warm
+# cache): each gets a process of its own, started first, and the short ones fill in around
+# them.  The order only affects how soon the suite ends, never what it checks.
+LONG_MODULES = ["test_examples_estimators", "test_learning", "test_examples_recurrent", "test_examples_mnist",
+                "test_sweep", "test_original_style", "test_checkpoint", "test_reproducible", "test_viz",
+                "test_euse", "test_sse", "test_muse", "test_use", "test_loop", "test_isolation",
+                "test_cache_keys", "test_optimize"]
 
 
 def batches(modules, group, long_alone=True):
@@ -47,7 +47,7 @@ def batches(modules, group, long_alone=True):
     (each process costs a second or two of start-up, more than many a short module takes).
     Without `long_alone` (for quick runs, where the long modules' slow tests are left out),
     every module goes `group` to a process, in the same order."""
-    rank = {name: i for i, name in enumerate(long_modules())}
+    rank = {name: i for i, name in enumerate(LONG_MODULES)}
     modules = sorted(modules, key=lambda path: (rank.get(path.stem, len(rank)), path.name))
     long = [[path] for path in modules if path.stem in rank and long_alone]
     short = [path for path in modules if not (path.stem in rank and long_alone)]
@@ -83,6 +83,7 @@ class Run(object):
         self.output.seek(0)
         self.text = self.output.read()
         self.output.close()
+        self.counts = summary_counts(self.text)
         self.passed = (status == 0 or status == NO_TESTS_COLLECTED) and not self.timed_out
         if self.timed_out:
             self.text += "\n%s: stopped after %.0f s, over the time limit (--timeout-minutes)\n" % (
@@ -111,7 +112,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2, help="modules run at once (default 2; 0 means 1)")
     parser.add_argument("--group", type=int, default=6,
-                        help="modules outside tests/conftest.py's LONG_MODULES run this many to a process (default 6)")
+                        help="modules outside LONG_MODULES run this many to a process (default 6)")
     parser.add_argument("--group-long", action="store_true",
                         help="group the long modules too (quick runs, where their slow tests are left out)")
     parser.add_argument("--timeout-minutes", type=float, default=30,
@@ -131,10 +132,9 @@ def main():
                 running.append(Run(queue.pop(0), pytest_args))
             run = wait_for_one(running, 60 * args.timeout_minutes)
             finished.append(run)
-            counts = summary_counts(run.text)
             line = "%s %-34s %s in %.0f s, peak %.0f MB" % (
                 "ok  " if run.passed else "FAIL", run.name,
-                ", ".join("%d %s" % (n, kind) for kind, n in counts.items()) or "exit %d" % run.status,
+                ", ".join("%d %s" % (n, kind) for kind, n in run.counts.items()) or "exit %d" % run.status,
                 run.seconds, run.peak_mb)
             print(line if run.passed else "%s\n%s" % (line, run.text), flush=True)
     except (KeyboardInterrupt, SystemExit):
@@ -143,7 +143,7 @@ def main():
         raise
     totals = {}
     for run in finished:
-        for kind, n in summary_counts(run.text).items():
+        for kind, n in run.counts.items():
             totals[kind] = totals.get(kind, 0) + n
     failed = [run.name for run in finished if not run.passed]
     largest = max(finished, key=lambda run: run.peak_mb)

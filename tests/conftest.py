@@ -78,18 +78,3 @@ def numeric_grad():
     """`central_differences(f, values, eps)`, as a fixture for the test modules."""
     return central_differences
 
-
-# The modules that take longest, longest first: `make test` (scripts/run-tests.py) runs
-# each module in its own process, two at a time, so these start first and the short ones
-# fill in around them; one pytest process runs its tests in this order too.  Measured
-# with `pytest --durations=0` (warm cache); the order only affects how soon the suite
-# ends, never what it checks.
-LONG_MODULES = ["test_examples_estimators", "test_learning", "test_examples_recurrent", "test_examples_mnist",
-                "test_sweep", "test_original_style", "test_checkpoint", "test_reproducible", "test_viz",
-                "test_euse", "test_sse", "test_muse", "test_use", "test_loop", "test_isolation",
-                "test_cache_keys", "test_optimize"]
-
-
-def pytest_collection_modifyitems(session, config, items):
-    rank = {name: i for i, name in enumerate(LONG_MODULES)}
-    items.sort(key=lambda item: rank.get(item.module.__name__.rpartition(".")[2], len(rank)))

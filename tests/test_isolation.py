@@ -13,8 +13,8 @@ import pytest
 
 from DL.backend import BACKEND
 
-pytestmark = [pytest.mark.skipif(BACKEND != "pytensor",
-                                reason="legacy Theano has no dispatch or linker that DL could touch")]
+pytestmark = pytest.mark.skipif(BACKEND != "pytensor",
+                                reason="legacy Theano has no dispatch or linker that DL could touch")
 slow = pytest.mark.slow  # left out of `make test-quick`: trains in fresh processes
 
 # Pure PyTensor: tanh, sigmoid, a transpose, broadcast adds, a product, exp; float32
