@@ -18,13 +18,18 @@ on the graph, not on the values, and reading the real files is not start-up.
            modules and PyTensor's Numba cache; NUMBA_CACHE_DIR=<tmp>/numba-internal)
     warm   a second process with the same cache folder
 
-Columns: importing DL; building the model and compiling the three functions;
-the first training step (where the Numba linker compiles machine code); the
-sum from process start (as the parent launched it) to the end of that step;
-and a later step, in ms.
+Columns: importing DL; building the model and compiling the three functions,
+and of that the time in PyTensor's graph rewrites; the first training step
+(where the Numba linker compiles machine code); the sum from process start (as
+the parent launched it) to the end of that step; and a later step, in ms.
+
+--graph-cache on off runs each case with DL's cache of rewritten graphs
+(DL.engine.graph_cache; a cold run stores them, a warm one loads them) and
+without it (DL_GRAPH_CACHE=0: rewritten in every process, as before).
 
     python benchmarks/startup.py
     python benchmarks/startup.py --cases mlp --modes default JAX
+    python benchmarks/startup.py --graph-cache on off
 """
 import argparse
 import json
@@ -97,6 +102,8 @@ def measure(case, mode, launched):
                                   rule_options=options, extra_updates=extra,
                                   mode=None if mode == "default" else mode)
     seconds["compile"] = time.time() - start
+    from pytensor.compile.debug import profiling
+    seconds["rewrites"] = profiling.total_graph_rewrite_time
     start = time.time()
     functions.train(0)
     seconds["first step"] = time.time() - start
@@ -108,16 +115,17 @@ def measure(case, mode, launched):
     return seconds
 
 
-def run_child(case, mode, cache):
+def run_child(case, mode, cache, graph_cache="on"):
+    env = dict(child_env(cache), DL_GRAPH_CACHE="1" if graph_cache == "on" else "0")
     launched = time.time()
-    completed = subprocess.run([sys.executable, __file__, "--child", case, mode, repr(launched)], env=child_env(cache),
+    completed = subprocess.run([sys.executable, __file__, "--child", case, mode, repr(launched)], env=env,
                                capture_output=True, text=True)
     if completed.returncode != 0:
         raise SystemExit("the %s %s run failed:\n%s" % (case, mode, completed.stderr[-3000:]))
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-HEADER = ["case", "mode", "cache", "import s", "build + compile s", "first step s",
+HEADER = ["case", "mode", "graph cache", "cache", "import s", "build + compile s", "of which rewrites s", "first step s",
           "process start to end of first step s", "later step ms"]
 
 
@@ -125,6 +133,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     parser.add_argument("--modes", nargs="+", default=["default"], help="'default' (DL's), NUMBA, CVM, JAX, ...")
+    parser.add_argument("--graph-cache", nargs="+", choices=["on", "off"], default=["on"],
+                        help="DL's cache of rewritten graphs on (default), off, or both")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -138,12 +148,15 @@ def main():
     rows = []
     for case in args.cases:
         for mode in args.modes:
-            with tempfile.TemporaryDirectory(prefix="dl-startup-") as cache:
-                for state in ("cold", "warm"):
-                    s = run_child(case, mode, cache)
-                    rows.append([case, mode, state, "%.1f" % s["import"], "%.1f" % s["compile"],
-                                 "%.1f" % s["first step"], "%.1f" % s["to first step"], "%.1f" % s["step ms"]])
-                    print("  %s %s %s: %.1f s" % (case, mode, state, s["to first step"]), flush=True)
+            for graph_cache in args.graph_cache:
+                with tempfile.TemporaryDirectory(prefix="dl-startup-") as cache:
+                    for state in ("cold", "warm"):
+                        s = run_child(case, mode, cache, graph_cache)
+                        rows.append([case, mode, graph_cache, state, "%.1f" % s["import"], "%.1f" % s["compile"],
+                                     "%.1f" % s["rewrites"], "%.1f" % s["first step"], "%.1f" % s["to first step"],
+                                     "%.1f" % s["step ms"]])
+                        print("  %s %s graph cache %s %s: %.1f s" % (case, mode, graph_cache, state,
+                                                                     s["to first step"]), flush=True)
     print("load average at the end %s" % " ".join("%.1f" % v for v in os.getloadavg()))
     print_table(HEADER, rows)
 

@@ -73,6 +73,17 @@ class _LoopBodiesIn(object):
         return in2out(compile_loop_bodies_in_dl_mode, name="dl_scan_mode")
 
 
+class _DLMode(Mode):
+    """A DL mode: PyTensor's Mode, whose functions keep their rewritten graphs on disk
+    (DL.engine.graph_cache) so that a later process compiling the same graph skips the
+    rewrites."""
+
+    @property
+    def function_maker(self):
+        from DL.engine.graph_cache import function_maker
+        return function_maker()
+
+
 def _with_dl_rewrites(base):
     from DL.engine import numba_kernels, scan_rewrites
     numba_kernels.register()
@@ -84,7 +95,8 @@ def _with_dl_rewrites(base):
                  scan_rewrites.POSITION)]
     if numba_kernels.fast_tanh_enabled():
         rewrites.append((in2out(use_fast_tanh, name="dl_fast_tanh"), TANH_POSITION))
-    loop_bodies.mode = base.register(*rewrites)
+    registered = base.register(*rewrites)
+    loop_bodies.mode = _DLMode(linker=registered.linker, optimizer=registered.provided_optimizer)
     return loop_bodies.mode
 
 
@@ -99,6 +111,7 @@ def dl_mode(mode=None):
     key = (mode, _fast_tanh_setting())
     if key not in _modes:
         _modes[key] = _with_dl_rewrites(base)
+        _modes[key].dl_description = repr(key)  # its name in DL.engine.graph_cache's keys
     return _modes[key]
 
 
