@@ -7,7 +7,16 @@
     lstm_op.py        the fused LSTM recurrence as one Op, with its Numba and JAX code
     numba_lstm.py     that Op's Numba kernels
     allocator.py      glibc malloc settings for training loops: an explicit opt-in
+    graph_cache.py    rewritten graphs kept on disk, so a known graph skips PyTensor's rewrites
 
 Nothing here changes anything outside DL's own graphs unless asked: see
 DL.md, section 7.
 """
+import os
+
+OFF = ("0", "false", "no", "off")
+
+
+def switched_off(variable):
+    """True when the environment variable `variable` says 0, false, no or off (any case)."""
+    return os.environ.get(variable, "").strip().lower() in OFF

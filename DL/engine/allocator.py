@@ -27,6 +27,8 @@ tunables or MALLOC_*_ variables, with DL_MALLOC_TUNING=0, and on other C librari
 import ctypes
 import os
 
+from DL.engine import switched_off
+
 MMAP_THRESHOLD = 32 << 20  # glibc's largest (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
 TRIM_THRESHOLD = 512 << 20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
@@ -49,7 +51,7 @@ def opted_in():
 
 
 def opted_out():
-    return _setting() in ("0", "false", "no", "off")
+    return switched_off("DL_MALLOC_TUNING")
 
 
 def keep_freed_memory():

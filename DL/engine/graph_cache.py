@@ -40,11 +40,23 @@ import sys
 import tempfile
 import types
 
+import numba
 import numpy
+import pytensor
+from pytensor import config
+from pytensor.compile.maker import FunctionMaker
+from pytensor.compile.mode import Mode
+from pytensor.graph.basic import Constant, Variable
+from pytensor.graph.destroyhandler import DestroyHandler
+from pytensor.graph.op import Op
+from pytensor.graph.traversal import applys_between, io_toposort
+from pytensor.graph.type import Type
+from pytensor.scalar.basic import ScalarOp
+from pytensor.scan.op import Scan
+
+from DL.engine import switched_off
 
 CACHE_VERSION = 1
-
-STATS = {}  # outcome ('hit', 'miss', 'off', 'uncacheable: <why>') -> count, in this process
 
 
 class Uncacheable(Exception):
@@ -52,12 +64,11 @@ class Uncacheable(Exception):
 
 
 def enabled():
-    return os.environ.get("DL_GRAPH_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+    return not switched_off("DL_GRAPH_CACHE")
 
 
 def cache_dir():
     """$DL_GRAPH_CACHE_DIR, else `dl_graphs` in PyTensor's compile folder (beside its Numba cache)."""
-    from pytensor import config
     path = os.environ.get("DL_GRAPH_CACHE_DIR") or os.path.join(str(config.base_compiledir), "dl_graphs")
     os.makedirs(path, exist_ok=True)
     return path
@@ -71,7 +82,7 @@ def describe_value(value):
         return (type(value).__name__, repr(value))
     if isinstance(value, (tuple, list)):
         return (type(value).__name__, tuple(describe_value(item) for item in value))
-    if isinstance(value, frozenset) or isinstance(value, set):
+    if isinstance(value, (set, frozenset)):
         return ("set", tuple(sorted(repr(describe_value(item)) for item in value)))
     if isinstance(value, dict) or type(value).__name__ == "frozendict":
         return ("dict", tuple(sorted((repr(describe_value(k)), describe_value(v)) for k, v in value.items())))
@@ -90,10 +101,6 @@ def describe_value(value):
         if "<locals>" in name or "<lambda>" in name:
             raise Uncacheable("a local function %r" % value)
         return ("global", value.__module__, name)
-    from pytensor.graph.basic import Variable
-    from pytensor.graph.op import Op
-    from pytensor.graph.type import Type
-    from pytensor.scalar.basic import ScalarType
     if isinstance(value, Op):
         return describe_op(value)
     if isinstance(value, Type):
@@ -123,7 +130,6 @@ def describe_type(type_):
 
 
 def describe_op(op):
-    from pytensor.scan.op import Scan
     if isinstance(op, Scan):
         # Scan's own equality: its info, settings and inner graph (plus the mode its body compiles in)
         return (qualified_name(type(op)), describe_value(op.info), describe_value(op.profile),
@@ -131,7 +137,6 @@ def describe_op(op):
                 describe_value(op.destroy_map), describe_mode(op.mode), describe_graph(op.inner_inputs, op.inner_outputs))
     props = getattr(type(op), "__props__", None)
     if props is None:
-        from pytensor.scalar.basic import ScalarOp
         if isinstance(op, ScalarOp):  # compared by type and settings: describe every attribute
             return (qualified_name(type(op)),) + tuple((name, describe_value(value))
                                                        for name, value in sorted(vars(op).items()))
@@ -151,8 +156,6 @@ def describe_mode(mode):
 
 def describe_graph(inputs, outputs):
     """Each node in a fixed order with where each of its inputs comes from."""
-    from pytensor.graph.basic import Constant
-    from pytensor.graph.traversal import io_toposort
     where = {}
     description = []
     for i, variable in enumerate(inputs):
@@ -183,9 +186,6 @@ def environment():
     registers some of its own lazily, on first use, so the names would differ between
     the first function of a process and the next.  Who writes rewrites of their own
     sets DL_GRAPH_CACHE=0 while working on them.)"""
-    import numba
-    import pytensor
-    from pytensor import config
     flags = tuple(sorted((name, str(getattr(config, name))) for name in config._config_var_dict))
     return (CACHE_VERSION, sys.version, pytensor.__version__, numba.__version__, numpy.__version__,
             _engine_source_hash(), os.environ.get("DL_FAST_TANH", ""), flags)
@@ -229,7 +229,6 @@ class _Pickler(pickle.Pickler):
         self.mode = mode
 
     def persistent_id(self, obj):
-        from pytensor.compile.mode import Mode
         if id(obj) in self.input_index:
             return ("input", self.input_index[id(obj)])
         if type(obj) is numpy.ndarray and obj.size == 0:
@@ -301,8 +300,6 @@ def install(fgraph, outputs):
     user's code is dropped).  False, and `fgraph` unchanged, if they do not fit."""
     if any(not old.type.is_super(new.type) for old, new in zip(fgraph.outputs, outputs)):
         return False
-    from pytensor.graph.destroyhandler import DestroyHandler
-    from pytensor.graph.traversal import applys_between
     if any(node.op.destroy_map for node in applys_between(fgraph.inputs, outputs)) \
             and not hasattr(fgraph, "destroyers"):
         fgraph.attach_feature(DestroyHandler())
@@ -312,62 +309,42 @@ def install(fgraph, outputs):
     return True
 
 
-_maker = None
+class CachingFunctionMaker(FunctionMaker):
+    """PyTensor's FunctionMaker, whose rewriting step goes through the cache (the
+    `function_maker` of DL's mode, DL.engine.mode).
 
+    `self.dl_graph_cache` says what happened: 'hit', 'miss' (rewritten and stored),
+    'uncacheable: <why>' or 'off'.  On a miss the stored copy replaces the rewritten
+    graph too, so that a hit and a miss compile the very same graph (the same Numba
+    cache key, the same machine code)."""
 
-def function_maker():
-    """A FunctionMaker that takes rewritten graphs from the cache, and stores them."""
-    global _maker
-    if _maker is None:
-        _maker = _caching_function_maker()
-    return _maker
+    def prepare_fgraph(self, inputs, outputs, additional_outputs, fgraph, mode, profile):
+        if not enabled():
+            self.dl_graph_cache = "off"
+            return FunctionMaker.prepare_fgraph(inputs, outputs, additional_outputs, fgraph, mode, profile)
+        try:
+            key = key_of(fgraph, inputs, outputs + additional_outputs, mode)
+        except Uncacheable as reason:
+            self.dl_graph_cache = "uncacheable: %s" % reason
+            return FunctionMaker.prepare_fgraph(inputs, outputs, additional_outputs, fgraph, mode, profile)
+        data = load(key)
+        if data is not None and self._install(data, fgraph, mode):
+            self.dl_graph_cache = "hit"
+            return
+        FunctionMaker.prepare_fgraph(inputs, outputs, additional_outputs, fgraph, mode, profile)
+        self.dl_graph_cache = "miss"
+        try:
+            data = dumps(fgraph, mode)
+        except Exception as error:  # something in the rewritten graph does not pickle
+            self.dl_graph_cache = "uncacheable: %s" % error
+            return
+        if self._install(data, fgraph, mode):
+            store(key, data)
 
-
-def _count(outcome):
-    STATS[outcome] = STATS.get(outcome, 0) + 1
-    return outcome
-
-
-def _caching_function_maker():
-    from pytensor.compile.maker import FunctionMaker
-
-    class CachingFunctionMaker(FunctionMaker):
-        """PyTensor's FunctionMaker, whose rewriting step goes through the cache.
-
-        `self.dl_graph_cache` says what happened: 'hit', 'miss' (rewritten and stored),
-        'uncacheable: <why>' or 'off'.  On a miss the stored copy replaces the
-        rewritten graph too, so that a hit and a miss compile the very same graph
-        (the same Numba cache key, the same machine code)."""
-
-        def prepare_fgraph(self, inputs, outputs, additional_outputs, fgraph, mode, profile):
-            if not enabled():
-                self.dl_graph_cache = _count("off")
-                return FunctionMaker.prepare_fgraph(inputs, outputs, additional_outputs, fgraph, mode, profile)
-            try:
-                key = key_of(fgraph, inputs, outputs + additional_outputs, mode)
-            except Uncacheable as reason:
-                self.dl_graph_cache = _count("uncacheable: %s" % reason)
-                return FunctionMaker.prepare_fgraph(inputs, outputs, additional_outputs, fgraph, mode, profile)
-            data = load(key)
-            if data is not None and self._install(data, fgraph, mode):
-                self.dl_graph_cache = _count("hit")
-                return
-            FunctionMaker.prepare_fgraph(inputs, outputs, additional_outputs, fgraph, mode, profile)
-            self.dl_graph_cache = _count("miss")
-            try:
-                data = dumps(fgraph, mode)
-            except Exception as error:  # something in the rewritten graph does not pickle
-                self.dl_graph_cache = _count("uncacheable: %s" % error)
-                return
-            if self._install(data, fgraph, mode):
-                store(key, data)
-
-        @staticmethod
-        def _install(data, fgraph, mode):
-            try:
-                outputs = loads(data, fgraph, mode)
-            except Exception:  # written by another version, or damaged: rewrite instead
-                return False
-            return outputs is not None and install(fgraph, outputs)
-
-    return CachingFunctionMaker
+    @staticmethod
+    def _install(data, fgraph, mode):
+        try:
+            outputs = loads(data, fgraph, mode)
+        except Exception:  # written by another version, or damaged: rewrite instead
+            return False
+        return outputs is not None and install(fgraph, outputs)

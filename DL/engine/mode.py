@@ -80,8 +80,8 @@ class _DLMode(Mode):
 
     @property
     def function_maker(self):
-        from DL.engine.graph_cache import function_maker
-        return function_maker()
+        from DL.engine.graph_cache import CachingFunctionMaker
+        return CachingFunctionMaker
 
 
 def _with_dl_rewrites(base):

@@ -46,7 +46,6 @@ the approximations for float32 and the C library's functions otherwise;
 (``DL.numba_lstm``) uses them.
 """
 import hashlib
-import os
 
 import numpy
 from llvmlite import ir
@@ -55,6 +54,8 @@ from numba.extending import intrinsic, overload
 from pytensor.link.numba.dispatch.basic import numba_njit
 from pytensor.scalar.basic import Tanh, upgrade_to_float
 from pytensor.tensor.elemwise import DimShuffle
+
+from DL.engine import switched_off
 
 # Bump when the code below changes: PyTensor caches compiled functions on disk
 # under these keys, and would otherwise keep running the old code.
@@ -167,7 +168,7 @@ def libm_sigmoid(x):
 
 
 def fast_tanh_enabled():
-    return os.environ.get("DL_FAST_TANH", "1").strip().lower() not in ("0", "false", "no", "off")
+    return not switched_off("DL_FAST_TANH")
 
 
 def _key(*parts):
