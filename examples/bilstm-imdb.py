@@ -65,7 +65,7 @@ import argparse
 import numpy
 
 from DL import datasets
-from DL.backend import theano, T, RandomStreams
+from DL.backend import theano, T, RandomStreams, flush_denormals
 from DL.dropout import dropout, word_dropout
 from DL.models import GRU, LSTM, Bidirectional, EmbeddingLayer, HiddenLayer
 from DL.models.base import output_errors, output_loss
@@ -170,9 +170,11 @@ def train_model(seed, dataset):
 
 def predict(ids, mask, batch_size=500):
     """(n_examples,) classes: the models' probabilities averaged, a few hundred reviews at a
-    time (long reviews take memory)."""
-    return numpy.concatenate([numpy.mean([model(ids[i:i + batch_size], mask[i:i + batch_size]) for model, _ in models],
-                                         axis=0).argmax(axis=1) for i in range(0, len(ids), batch_size)])
+    time (long reviews take memory), with denormals flushed as optimize trains."""
+    with flush_denormals():
+        return numpy.concatenate([numpy.mean([model(ids[i:i + batch_size], mask[i:i + batch_size])
+                                              for model, _ in models], axis=0).argmax(axis=1)
+                                  for i in range(0, len(ids), batch_size)])
 
 
 # --ensemble K: K models from K seeds on the same data, their probabilities averaged.

@@ -8,6 +8,7 @@
     numba_lstm.py     that Op's Numba kernels
     allocator.py      glibc malloc settings for training loops: an explicit opt-in
     graph_cache.py    rewritten graphs kept on disk, so a known graph skips PyTensor's rewrites
+    denormals.py      denormal floats flushed to zero while DL trains (the CPU's MXCSR, per block)
 
 Nothing here changes anything outside DL's own graphs unless asked: see
 DL.md, section 7.

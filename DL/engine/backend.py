@@ -390,7 +390,10 @@ theano = _EngineModule(_engine.__name__, _EngineModule.__doc__)
 theano.function = function
 theano.scan = scan
 
+from DL.engine.denormals import flushed as flush_denormals  # noqa: E402
+
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
            "config", "floatX", "RandomStreams", "softmax", "log_softmax",
            "logits_of_softmax", "logits_of_sigmoid", "cast_floatX",
-           "graph_inputs", "random_updates", "static_shapes", "check_and_raise", "batched_dot"]
+           "graph_inputs", "random_updates", "static_shapes", "check_and_raise", "batched_dot",
+           "flush_denormals"]

@@ -35,7 +35,7 @@ import time
 
 import numpy
 
-from DL import checkpoint as checkpoints
+from DL import backend, checkpoint as checkpoints
 from DL.optimizers.callbacks import NonFiniteCostError
 from DL.optimizers.compiling import NonFiniteStep
 
@@ -140,7 +140,7 @@ def validate(functions, state, test_batches=-1):
     return record, improved
 
 
-def train_loop(functions, stopping, n_epochs, callbacks=(), state=None, test_batches=-1):
+def train_loop(functions, stopping, n_epochs, callbacks=(), state=None, test_batches=-1, flush_denormals=True):
     """Train until `n_epochs` or patience; returns the LoopState (see `state.stopped`).
 
     functions     a TrainingFunctions (compile_functions)
@@ -151,6 +151,9 @@ def train_loop(functions, stopping, n_epochs, callbacks=(), state=None, test_bat
     state         a LoopState(n_train_batches, stopping) to continue (e.g. loaded from a
                   checkpoint with its load_json); default: a new one
     test_batches  > 0: measure test errors on that many random test minibatches
+    flush_denormals  the loop (callbacks included) runs with the CPU treating denormal
+                  floats as zero, as they underflow in long backward passes and slow
+                  every step several times (DL.engine.denormals); False: as the caller has it
 
     Returns after a first Ctrl-C too (state.stopped == 'interrupted'); a callback's
     exception (such as NonFiniteCostError) propagates after on_stop."""
@@ -162,7 +165,7 @@ def train_loop(functions, stopping, n_epochs, callbacks=(), state=None, test_bat
     start = time.time() - state.train_seconds
     in_step = False
     try:
-        with ctrl_c:
+        with ctrl_c, backend.flush_denormals(flush_denormals):
             while True:
                 if stopping.should_stop(state.iteration):
                     state.stopped = "patience"

@@ -38,7 +38,7 @@ import json
 import os
 import time
 
-from DL import checkpoint as checkpoints
+from DL import backend, checkpoint as checkpoints
 from DL.backend import function
 # NonFiniteCostError and compile_functions are also importable from here, as before
 from DL.optimizers.callbacks import Checkpointing, KeepBest, NonFiniteCostError, NonFiniteGuard, Progress  # noqa: F401
@@ -116,7 +116,8 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
              batch_size=20, patience=10000, patience_increase=2, improvement_threshold=0.995,
              updates=None, test_batches=-1, print_cost=False, optimizer="rmsprop",
              validation_frequency=None, max_grad_norm=None, mode=None, progress=True, verbose=True,
-             checkpoint=None, checkpoint_every=1, resume=None, metric=None, log=None, **rule_options):
+             checkpoint=None, checkpoint_every=1, resume=None, metric=None, log=None, flush_denormals=True,
+             **rule_options):
     """Train `params` to lower `cost` on `dataset`; see the module docstring.
 
     dataset     [train, valid, test], each a list of shared variables in the
@@ -148,6 +149,10 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
     log         a file to append the history to as JSON lines, one per validation;
                 a folder (ends with / or exists) gets FOLDER/log.jsonl and, with
                 tensorboardX installed, TensorBoard event files
+    flush_denormals  train and measure with the CPU treating denormal floats
+                (below 1.2e-38 in float32) as zero: a gradient that underflows
+                through a long sequence otherwise slows every step several times
+                (DL.engine.denormals); False: leave the CPU as the caller has it
 
     Ctrl-C: a first one stops after the minibatch under way, a second one at once;
     either way optimize returns.  Its handler is installed only in the main thread
@@ -196,12 +201,13 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
     if checkpoint is not None:  # saves before the best parameters are put back, and before the guard stops
         callbacks.append(Checkpointing(training_state, checkpoint, checkpoint_every, keep_best))
     callbacks += [keep_best] + ([run_log] if run_log else []) + [NonFiniteGuard(checkpoint)]
-    train_loop(functions, stopping, n_epochs, callbacks, state, test_batches)
+    train_loop(functions, stopping, n_epochs, callbacks, state, test_batches, flush_denormals)
     if state.stopped == "interrupted":
         bar.write("%s: interrupted at epoch %d; keeping the best parameters%s"
                   % (optimizer, state.epoch, _interrupted_note(checkpoint, state.stopped_in_step)), True)
 
-    final = tuple(functions.error(name) for name in ("train", "valid", "test"))
+    with backend.flush_denormals(flush_denormals):
+        final = tuple(functions.error(name) for name in ("train", "valid", "test"))
     bar.write("%s: stopped (%s) after %d epochs, %.1f s; best validation %s %s at iteration %d; "
               "errors with the best parameters: train %s, valid %s, test %s"
               % (optimizer, state.stopped, state.epoch, state.train_seconds, metric.name,
