@@ -20,14 +20,15 @@ PY="$VENV/bin/python"
 CORE_TESTS=(tests/test_updates.py tests/test_losses.py tests/test_feedforward.py tests/test_optimize.py
             tests/test_rnn.py tests/test_mrnn.py tests/test_lstm.py
             tests/test_use.py tests/test_muse.py tests/test_sse.py tests/test_euse.py
-            tests/test_io.py tests/test_checkpoint.py tests/test_crash_safe.py)
+            tests/test_io.py tests/test_checkpoint.py tests/test_crash_safe.py tests/test_denormals.py)
 # Left out of the core run: it starts a dozen fresh processes, each paying Theano's import and
 # module loading (434 s of the core run's 41 min, measured 2026-11-30 on the busy 2 cores).
 # It passes on Theano: `scripts/theano-env.sh tests/test_checkpoint.py` runs it.
 CORE_DESELECT=(--deselect tests/test_checkpoint.py::test_killed_runs_resume_bit_for_bit)
 # Versions that install from wheels (no build) on Python 3.11 beside numpy 1.23.5.
 REQUIREMENTS=("numpy==1.23.5" "scipy==1.10.1" "theano==1.0.5" "matplotlib<3.9" "tqdm>=4.60"
-              "sparkprob>=0.1" "scikit-learn==1.5.2" "pytest>=7.4" "hypothesis>=6.80")
+              "sparkprob>=0.1" "scikit-learn==1.5.2" "pytest>=7.4" "hypothesis>=6.80"
+              "llvmlite>=0.43")  # DL.engine.denormals (PyTensor's venv has it through Numba)
 
 if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ] || [ "$0" -nt "$VENV/.installed" ]; then
     start=$(date +%s)

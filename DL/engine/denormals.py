@@ -17,10 +17,14 @@ anything a model's error can see; TensorFlow sets both bits for its CPU kernels.
 
 MXCSR is per thread and belongs to the process, not to DL, so `flushed()` sets
 the two bits only inside its block, in the calling thread, and puts the
-register's control bits back as they were on the way out (exceptions too).  DL's training loop
-(DL.optimizers.train_loop, so `optimize`) runs inside it unless given
-flush_denormals=False.  Code running in that thread within the block (the
-loop's callbacks) sees the flushing too; nothing outside the block does.
+register's control bits back as they were on the way out (exceptions too).
+DL's training loop (DL.optimizers.train_loop, so `optimize`) runs inside it
+unless given flush_denormals=False.  Code running in that thread within the
+block (the loop's callbacks) sees the flushing too; nothing outside the block
+does.  The worker threads of a multithreaded BLAS keep their own register (by
+default; OpenBLAS built with CONSISTENT_FPCSR copies the caller's):
+products they compute are not flushed (with OPENBLAS_NUM_THREADS=1, or below
+OpenBLAS's threading size, the calling thread computes them and they are).
 
 The register is read and written by two tiny functions of x86 machine code
 built with llvmlite, which PyTensor's Numba engine already brings; without
@@ -34,26 +38,30 @@ import platform
 FTZ, DAZ = 0x8000, 0x0040  # MXCSR bits: flush-to-zero (15), denormals-are-zero (6)
 STATUS = 0x003F            # bits 0-5: the exception flags the CPU raises (and NumPy clears)
 
+# Two functions: read the register into a stack slot and return it, and load it from one.
 _IR = r"""
-declare void @llvm.x86.sse.stmxcsr(i8*)
-declare void @llvm.x86.sse.ldmxcsr(i8*)
+declare void @llvm.x86.sse.stmxcsr({pointer})
+declare void @llvm.x86.sse.ldmxcsr({pointer})
 
-define i32 @dl_get_mxcsr() {
+define i32 @dl_get_mxcsr() {{
   %slot = alloca i32
-  %bytes = bitcast i32* %slot to i8*
-  call void @llvm.x86.sse.stmxcsr(i8* %bytes)
-  %value = load i32, i32* %slot
+  {cast_slot}
+  call void @llvm.x86.sse.stmxcsr({pointer} %bytes)
+  %value = load i32, {i32_pointer} %slot
   ret i32 %value
-}
+}}
 
-define void @dl_set_mxcsr(i32 %value) {
+define void @dl_set_mxcsr(i32 %value) {{
   %slot = alloca i32
-  store i32 %value, i32* %slot
-  %bytes = bitcast i32* %slot to i8*
-  call void @llvm.x86.sse.ldmxcsr(i8* %bytes)
+  store i32 %value, {i32_pointer} %slot
+  {cast_slot}
+  call void @llvm.x86.sse.ldmxcsr({pointer} %bytes)
   ret void
-}
+}}
 """
+# LLVM's pointers are opaque (`ptr`) from LLVM 15 on; earlier ones are typed.
+_OPAQUE = dict(pointer="ptr", i32_pointer="ptr", cast_slot="%bytes = getelementptr i8, ptr %slot, i64 0")
+_TYPED = dict(pointer="i8*", i32_pointer="i32*", cast_slot="%bytes = bitcast i32* %slot to i8*")
 
 _register = None  # (get, set, the execution engine that owns their code), built on first use
 
@@ -68,7 +76,7 @@ def _build():
         return None
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
-    module = llvm.parse_assembly(_IR)
+    module = llvm.parse_assembly(_IR.format(**(_OPAQUE if llvm.llvm_version_info >= (15,) else _TYPED)))
     module.verify()
     engine = llvm.create_mcjit_compiler(module, llvm.Target.from_default_triple().create_target_machine())
     engine.finalize_object()
