@@ -20,24 +20,14 @@ flushing), ms a step (median of --repeats), and off / on.
 
     python benchmarks/denormals.py --native-openblas
 """
-import argparse
-import os
-import time
+from _step_timing import command_line, ms_a_step
 
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--repeats", type=int, default=15, help="timed steps per case (default 15)")
-parser.add_argument("--native-openblas", action="store_true",
-                    help="unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (benchmarks/README.md)")
-args = parser.parse_args()
-if args.native_openblas:
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        os.environ.pop(name, None)
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+args = command_line(__doc__)  # (before NumPy loads OpenBLAS)
 
 import numpy  # noqa: E402
 
 from _table import print_table  # noqa: E402
-from DL.backend import T, floatX, flush_denormals, function, grad, shared  # noqa: E402
+from DL.backend import T, floatX, function, grad, shared  # noqa: E402
 from DL.engine import denormals  # noqa: E402
 from DL.models import LSTM  # noqa: E402
 
@@ -54,18 +44,6 @@ cost = scale * T.mean(T.dot(lstm.output[:, -1], readout))
 step = function([scale], [cost] + grad(cost, lstm.params + [words]))
 
 
-def ms_a_step(value, flush):
-    value = numpy.asarray(value, dtype=floatX)
-    times = []
-    with flush_denormals(flush):
-        step(value)  # once untimed: the first call compiles
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            step(value)
-            times.append(time.perf_counter() - start)
-    return 1000 * float(numpy.median(times))
-
-
 def denormal_share(value):
     """The share of the gradients' entries that are denormal, without flushing."""
     gradients = numpy.concatenate([numpy.abs(g).ravel() for g in step(numpy.asarray(value, dtype=floatX))[1:]])
@@ -76,6 +54,7 @@ print("flushing available here: %s; float32's smallest normal number: %.3g"
       % (denormals.available(), numpy.finfo(numpy.float32).tiny))
 rows = []
 for name, value in SCALES.items():
-    off, on = ms_a_step(value, False), ms_a_step(value, True)
+    value = numpy.asarray(value, dtype=floatX)
+    off, on = (ms_a_step(step, args.repeats, value, flush=flush) for flush in (False, True))
     rows.append([name, "%g" % value, "%.1f %%" % (100 * denormal_share(value)), "%.1f" % off, "%.1f" % on, "%.2f" % (off / on)])
 print_table(["cost", "scale", "denormal gradient entries (off)", "ms a step, off", "ms a step, on", "off / on"], rows)

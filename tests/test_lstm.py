@@ -2,9 +2,6 @@
 its scan against finite differences, padding that changes no real step, the
 fused and orthogonal weights; the fused recurrence Op against the scan, and on
 the Numba and JAX engines; and mean pooling over the valid steps."""
-import importlib.util
-import warnings
-
 import numpy
 import pytest
 from numpy.testing import assert_allclose
@@ -13,6 +10,8 @@ from DL.backend import BACKEND, T, function
 from DL.models.LSTM import GATE_ORDER, LSTM
 from DL.pooling import mean_pool
 
+from recurrence_checks import assert_all_close, engines_test, float32_twins
+from recurrence_checks import outputs_and_gradients as pooled_outputs_and_gradients
 from test_rnn import assert_gradients_match, assert_padding_changes_nothing, float64_params, padded_pair
 
 N_UNITS, STEPS = 3, 5
@@ -87,9 +86,7 @@ def outputs_and_gradients(lstm, x_var, mask_var, mode=None):
     """A function of (x, mask) giving h and the gradients of a cost on h and c
     with respect to W, U, b, x and the mask."""
     readout = numpy.arange(1, N_UNITS + 1).astype(lstm.h.dtype)
-    cost = T.sum(mean_pool(lstm.output, mask_var) * readout) + T.sum(lstm.c ** 2)
-    gradients = T.grad(cost, lstm.params + [x_var, mask_var])
-    return function([x_var, mask_var], [lstm.output] + gradients, mode=mode)
+    return pooled_outputs_and_gradients(lstm, x_var, mask_var, readout, T.sum(lstm.c ** 2), mode)
 
 
 def masked_batch(rng, dtype):
@@ -98,11 +95,6 @@ def masked_batch(rng, dtype):
     mask[0, 3:] = 0      # padding at the end
     mask[1, 1] = 0.5     # a soft mask: its gradient is checked too
     return x, mask
-
-
-def assert_all_close(first, second, **tolerances):
-    for mine, theirs in zip(first, second):
-        assert_allclose(numpy.asarray(mine), numpy.asarray(theirs), **tolerances)
 
 
 @pytest.mark.skipif(BACKEND != "pytensor", reason="the fused Op is PyTensor's; Theano runs the scan")
@@ -128,38 +120,27 @@ def test_the_fused_float32_recurrence_matches_the_scan(rng, monkeypatch, fast_ta
     # remainders); DL_FAST_TANH=0 swaps DL's sigmoid and tanh for the C library's
     monkeypatch.setenv("DL_FAST_TANH", fast_tanh)
     n_units, steps = 19, 7
-    x_var, mask_var = T.tensor3("x", dtype="float32"), T.matrix("mask", dtype="float32")
-    scan = LSTM(rng, x_var, mask_var, n_units, fused=False)
-    scan.b.set_value(rng.randn(4 * n_units).astype("float32"))
-    fused = LSTM(rng, x_var, mask_var, n_units, params=scan.params, fused=True)
+    fused, scan, x_var, mask_var = float32_twins(
+        rng, lambda x, mask, fused, params: LSTM(rng, x, mask, n_units, params=params, fused=fused), 4 * n_units)
     x = rng.randn(3, steps, n_units).astype("float32")
     mask = numpy.ones((3, steps), "float32")
     mask[0, 4:], mask[1, 2] = 0, 0.5
     readout = numpy.linspace(-1, 1, n_units).astype("float32")
-
-    def outputs_and_gradients_of(lstm):
-        cost = T.sum(mean_pool(lstm.output, mask_var) * readout) + T.sum(lstm.c ** 2)
-        return function([x_var, mask_var], [lstm.output] + T.grad(cost, lstm.params + [x_var, mask_var]),
-                        mode="CVM")(x, mask)
-
+    results = [pooled_outputs_and_gradients(lstm, x_var, mask_var, readout, T.sum(lstm.c ** 2), "CVM")(x, mask)
+               for lstm in (fused, scan)]
     # (float32 sums of about 20 terms of size up to 6, added in different orders: 3e-6 apart)
-    assert_all_close(outputs_and_gradients_of(fused), outputs_and_gradients_of(scan), rtol=1e-5, atol=1e-5)
+    assert_all_close(*results, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.skipif(BACKEND != "pytensor", reason="NUMBA and JAX are linkers of PyTensor")
-@pytest.mark.parametrize("mode", ["NUMBA", pytest.param("JAX", marks=pytest.mark.skipif(
-    importlib.util.find_spec("jax") is None, reason="jax is not installed (pip install DL[jax])"))])
-def test_the_fused_recurrence_runs_on_the_numba_and_jax_engines(rng, mode):
-    # JAX traces with fixed shapes, so the inputs declare theirs
-    x_var = T.tensor3("x", shape=(2, STEPS, N_UNITS))
+def on_engines(rng):
+    """(a function of the mode, its inputs): the fused LSTM's outputs and gradients."""
+    x_var = T.tensor3("x", shape=(2, STEPS, N_UNITS))  # (fixed shapes, for JAX)
     mask_var = T.matrix("mask", shape=(2, STEPS))
     lstm = LSTM(rng, x_var, mask_var, N_UNITS)
-    x, mask = masked_batch(rng, x_var.dtype)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # JAX drops run-time checks from its trace, and says so
-        on_engine = outputs_and_gradients(lstm, x_var, mask_var, mode=mode)(x, mask)
-    assert_all_close(on_engine, outputs_and_gradients(lstm, x_var, mask_var, mode="CVM")(x, mask),
-                     rtol=1e-4, atol=1e-5)
+    return (lambda mode: outputs_and_gradients(lstm, x_var, mask_var, mode=mode)), masked_batch(rng, x_var.dtype)
+
+
+test_the_fused_recurrence_runs_on_the_numba_and_jax_engines = engines_test(on_engines)
 
 
 def test_mean_pool_averages_the_valid_steps(rng):

@@ -4,8 +4,12 @@
     mode.py           the mode DL compiles with: the user's, plus rewrites to DL's own Ops
     numba_kernels.py  DL's Ops for PyTensor's Numba engine (tanh, dimension shuffles)
                       and the scalar functions of DL's Numba code
-    lstm_op.py        the fused LSTM recurrence as one Op, with its Numba and JAX code
+    recurrence_op.py  what the fused recurrences' Ops share: their gradient Op, Numba and JAX code
+    numba_recurrence.py  what their Numba kernels share: gate functions, compiling and caching
+    lstm_op.py        the fused LSTM recurrence as one Op (its JAX forward pass)
     numba_lstm.py     that Op's Numba kernels
+    gru_op.py         the fused GRU recurrence as one Op (its JAX forward pass)
+    numba_gru.py      that Op's Numba kernels
     allocator.py      glibc malloc settings for training loops: an explicit opt-in
     graph_cache.py    rewritten graphs kept on disk, so a known graph skips PyTensor's rewrites
     denormals.py      denormal floats flushed to zero while DL trains (the CPU's MXCSR, per block)

@@ -180,8 +180,8 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
     if BACKEND == "pytensor":
         from DL.engine.mode import dl_mode
         mode = dl_mode(mode)
-        if "DL.engine.lstm_op" in sys.modules and static_shapes(mode):
-            sys.modules["DL.engine.lstm_op"].register("jax")
+        if "DL.engine.recurrence_op" in sys.modules and static_shapes(mode):
+            sys.modules["DL.engine.recurrence_op"].register_all("jax")  # the fused recurrences built so far
     if no_default_updates is not False:
         # PyTensor deprecates the argument, not the default updates it turns off.
         with warnings.catch_warnings():

@@ -43,7 +43,8 @@ The scalar functions live here for DL's own Numba code too: ``dl_tanh`` and
 within 4.5 ulp, the sigmoid within 1.5e-7 relative where LSTM gates live) pick
 the approximations for float32 and the C library's functions otherwise;
 ``libm_tanh`` and ``libm_sigmoid`` always take the C library's.  The fused LSTM
-(``DL.numba_lstm``) uses them.
+and GRU (``DL.engine.numba_lstm``, ``DL.engine.numba_gru``) use them, through
+``DL.engine.numba_recurrence``.
 """
 import hashlib
 

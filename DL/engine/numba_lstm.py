@@ -24,56 +24,19 @@ c_t (and c_t recomputed from the kept gates)::
 Shapes are time major: input part and gates (n_timesteps, n_examples, 4 n),
 h and c (n_timesteps, n_examples, n), mask (n_timesteps, n_examples).
 """
-import functools
-import hashlib
-import sys
-
 import numpy
-from numba import types
-from numba.core.errors import TypingError
-from numba.extending import overload
 from pytensor.link.numba.dispatch.basic import numba_njit
 
-from DL.engine import numba_kernels
-from DL.engine.numba_kernels import dl_sigmoid, dl_tanh, libm_sigmoid, libm_tanh
+from DL.engine.numba_recurrence import entry_points, forward_arrays, kernel, sigmoid as _sigmoid, tanh as _tanh
 
 
-def _sigmoid(x, fast):
-    """dl_sigmoid(x) if fast else libm_sigmoid(x), chosen when Numba compiles:
-    `fast` is a constant (forward and backward pass True or False).  A branch at
-    run time stopped LLVM from vectorizing the loops."""
-
-
-def _tanh(x, fast):
-    """dl_tanh(x) if fast else libm_tanh(x), chosen when Numba compiles."""
-
-
-def _chosen_by_literal(fast, fast_version, libm_version):
-    if not isinstance(fast, types.BooleanLiteral):
-        raise TypingError("DL.engine.numba_lstm: `fast` must be a constant, True or False")
-    return fast_version if fast.literal_value else libm_version
-
-
-@overload(_sigmoid, prefer_literal=True)
-def _sigmoid_for(x, fast):
-    return _chosen_by_literal(fast, lambda x, fast: dl_sigmoid(x), lambda x, fast: libm_sigmoid(x))
-
-
-@overload(_tanh, prefer_literal=True)
-def _tanh_for(x, fast):
-    return _chosen_by_literal(fast, lambda x, fast: dl_tanh(x), lambda x, fast: libm_tanh(x))
-
-
-@numba_njit(error_model="numpy")
-def _forward(input_part, mask, U, fast):
-    input_part = numpy.ascontiguousarray(input_part)
-    n_timesteps, n_examples, four_n = input_part.shape
-    n = four_n // 4
-    dtype = input_part.dtype
+@kernel
+def _forward(arrays, fast):
+    input_part, mask, U = arrays
+    input_part, n, H, G = forward_arrays(input_part, 4)
+    n_timesteps, n_examples, dtype = H.shape[0], H.shape[1], H.dtype
     U = numpy.ascontiguousarray(U)
-    H = numpy.empty((n_timesteps, n_examples, n), dtype)
-    C = numpy.empty((n_timesteps, n_examples, n), dtype)
-    G = numpy.empty((n_timesteps, n_examples, four_n), dtype)
+    C = numpy.empty_like(H)
     zero = numpy.zeros((n_examples, n), dtype)
     for t in range(n_timesteps):
         h_prev = H[t - 1] if t else zero
@@ -126,8 +89,9 @@ def _backward_row(keep, a, da, c_before, h_before, dh, dc, dh_kept, dH, dC, fast
     return dmask
 
 
-@numba_njit(error_model="numpy")
-def _backward(mask, U, H, C, G, dH, dC, fast):
+@kernel
+def _backward(arrays, fast):
+    mask, U, H, C, G, dH, dC = arrays
     dH, dC = numpy.ascontiguousarray(dH), numpy.ascontiguousarray(dC)
     n_timesteps, n_examples, four_n = G.shape
     n = four_n // 4
@@ -153,57 +117,13 @@ def _backward(mask, U, H, C, G, dH, dC, fast):
     return dA, dU, dmask
 
 
-def _compile(sources):
-    """forward and backward, cached by Numba on disk (in __pycache__ beside this
-    file, or Numba's user cache).  Numba's cache key holds the cached function's
-    code and the values in its closure: here `sources`, the digest of this file
-    and DL/engine/numba_kernels.py, so that a change to the tanh or exp there compiles
-    the kernels afresh too."""
-
-    def cached(function):
-        try:
-            return numba_njit(final_function=True, cache=True)(function)
-        except RuntimeError:  # Numba found no folder it may write: compile in each process
-            return numba_njit(final_function=True)(function)
-
-    @cached
-    def forward(input_part, mask, U, fast):
-        """(H, C, G) from the input part, the mask and U (any layout; copied to C order)."""
-        assert sources  # (in the closure: in the cache key)
-        if fast:  # (constants: the kernel is compiled for each, with its functions chosen)
-            return _forward(input_part, mask, U, True)
-        return _forward(input_part, mask, U, False)
-
-    @cached
-    def backward(mask, U, H, C, G, dH, dC, fast):
-        """(d input_part, dU, d mask) from the forward pass's H, C, G and the
-        gradients reaching H and C."""
-        assert sources
-        if fast:
-            return _backward(mask, U, H, C, G, dH, dC, True)
-        return _backward(mask, U, H, C, G, dH, dC, False)
-
-    return forward, backward
-
-
-@functools.lru_cache(maxsize=None)
-def source_digest():
-    """SHA-256 of DL/engine/numba_kernels.py and this file (the compiled code's sources),
-    for the cache keys: read once per process."""
-    digest = hashlib.sha256()
-    for module in (numba_kernels, sys.modules[__name__]):
-        with open(module.__file__, "rb") as source:
-            digest.update(source.read())
-    return digest.hexdigest()
-
-
-_compiled = []
-
-
 def kernels():
-    """(forward, backward), compiled on first use; their last argument `fast`
-    is `DL.engine.numba_kernels.fast_tanh_enabled()`: DL's float32 sigmoid and tanh
-    when True, the C library's when False (DL_FAST_TANH=0)."""
-    if not _compiled:
-        _compiled.extend(_compile(source_digest()))
-    return tuple(_compiled)
+    """(forward, backward), compiled on first use (DL.engine.numba_recurrence):
+
+        forward(input_part, mask, U, fast)              -> (H, C, G)     any layout; copied to C order
+        backward(mask, U, H, C, G, dH, dC, fast)        -> (d input_part, dU, d mask)
+
+    from the forward pass's H, C, G and the gradients reaching H and C.  `fast` is
+    `DL.engine.numba_kernels.fast_tanh_enabled()`: DL's float32 sigmoid and tanh when
+    True, the C library's when False (DL_FAST_TANH=0)."""
+    return entry_points(__name__, _forward, _backward)

@@ -25,16 +25,24 @@ products with U (the interpolation z_t * h_{t-1} carries the state whole), and
 drops the same units of the training `output` (h * d), as RNN does.
 `output_deterministic` uses d = 1.
 
+On PyTensor with the tanh activation and no dropout, the loop over time runs
+as one fused Op that computes the same as the scan (`DL.engine.gru_op`: forward
+and backward passes compiled with Numba, the gates kept for the backward one;
+checked against the scan in tests/test_gru.py), on the C, Numba and JAX
+engines.  `fused=False` uses the scan, as other activations, dropout (the Op
+has no dropout mask) and legacy Theano do.
+
 params: `[W, U, b]`; L1 and L2 cover W and U.
 """
 import numpy
 
 from DL import activations
 from DL.activations import sigmoid
-from DL.backend import T, RandomStreams
+from DL.backend import BACKEND, T, RandomStreams
 from DL.dropout import check_rate, dropout_mask
 from DL.init import glorot_uniform, orthogonal, zeros
-from DL.models.RNN import dropped, scan_over_time, sequence_input, sequence_mask
+from DL.models.RNN import (dropped, fused_over_time, resolve_fused, scan_over_time, sequence_input,
+                          sequence_mask)
 from DL.models.base import Layer, check_size, make_param, seed_from, sub_params
 
 GATE_ORDER = "zrg"  # the column blocks of W, U and b: update gate, reset gate, candidate
@@ -42,7 +50,9 @@ N_GATES = len(GATE_ORDER)
 
 
 def gru_step(input_part_t, h_tm1, U, activation, drop_t=()):
-    """One GRU step from the hoisted x_t W + b; returns h_t."""
+    """One GRU step, the definition: h_t `(n_examples, n_units)` from the hoisted
+    input_part_t = x_t W + b `(n_examples, 3 n_units)`, h_{t-1} `(n_examples, n_units)`,
+    U `(n_units, 3 n_units)`, the activation and `drop_t`, () or (the dropout mask,)."""
     n = U.shape[0]
     h_in = dropped(h_tm1, drop_t)
     gates = sigmoid(input_part_t[:, :2 * n] + T.dot(h_in, U[:, :2 * n]))  # z and r in one pass
@@ -52,11 +62,27 @@ def gru_step(input_part_t, h_tm1, U, activation, drop_t=()):
 
 
 class GRU(Layer):
+    """A GRU layer over sequences (equations in the module docstring; `gru_step` is one step).
+
+    rng           numpy.random.RandomState: draws W, then U's three orthogonal blocks, then the dropout seed
+    input         symbolic float x `(n_examples, n_timesteps, n_in)`
+    mask          symbolic float `(n_examples, n_timesteps)`, 1 on real steps, 0 on padding; or None
+    n_units       the size of h_t
+    activation    of the candidate ('tanh'; others run the scan)
+    params        None, or `[W (n_in, 3 n_units), U (n_units, 3 n_units), b (3 n_units,)]`
+    dropout_rate  in [0, 1): variational dropout on h (training output only; runs the scan)
+    n_in          the size of x_t (default n_units)
+    fused         None: the fused Op where it can run (PyTensor, tanh, no dropout); True:
+                  require it (a ValueError otherwise); False: the scan
+
+    Hooks: output (with dropout), output_deterministic, h `(n_examples, n_timesteps, n_units)`;
+    params, L1, L2_sqr (W, U), updates (the dropout masks' random state).
+    """
 
     GATE_ORDER = GATE_ORDER
 
     def __init__(self, rng, input, mask, n_units, activation="tanh", params=None, dropout_rate=0,
-                 n_in=None, name="GRU"):
+                 n_in=None, name="GRU", fused=None):
         self.name = name
         self.n_units = n_units = check_size(n_units, "%s: n_units" % name)
         self.n_in = n_in = n_units if n_in is None else check_size(n_in, "%s: n_in" % name)
@@ -72,6 +98,11 @@ class GRU(Layer):
                             lambda: numpy.concatenate([orthogonal(rng, n_units) for _ in GATE_ORDER], axis=1))
         self.b = make_param(b_value, (N_GATES * n_units,), "b", name, lambda: zeros(N_GATES * n_units))
 
+        can_fuse = (BACKEND == "pytensor" and self.activation is activations.get("tanh")
+                    and self.dropout_rate == 0)
+        self.fused = resolve_fused(fused, can_fuse, "PyTensor, the tanh activation and dropout_rate=0 "
+                                   "(the fused Op has no dropout mask)", name)
+
         self._updates = []
         self.output_deterministic = self.h = self.hidden_states(None)
         self.output = self.output_deterministic
@@ -85,6 +116,10 @@ class GRU(Layer):
     def hidden_states(self, drop):
         """h `(n_examples, n_timesteps, n_units)`; `drop` is the dropout mask or None."""
         input_part = T.dot(self.input, self.W) + self.b  # every step's x_t W + b, before the scan
+        if self.fused:  # (never with dropout: `drop` is None)
+            from DL.engine.gru_op import GRURecurrence
+            (h,) = fused_over_time(GRURecurrence, input_part, self.U, self.mask)
+            return h
 
         def step(input_part_t, h_tm1, U, *drop_t):
             return gru_step(input_part_t, h_tm1, U, self.activation, drop_t)

@@ -33,7 +33,7 @@ from DL import activations
 from DL.activations import sigmoid
 from DL.backend import BACKEND, T
 from DL.init import orthogonal, zeros
-from DL.models.RNN import scan_over_time, sequence_input, sequence_mask
+from DL.models.RNN import fused_over_time, resolve_fused, scan_over_time, sequence_input, sequence_mask
 from DL.models.base import Layer, check_size, make_param, sub_params
 
 GATE_ORDER = "ifoc"  # the column blocks of W, U and b: input, forget, output gate, candidate cell
@@ -89,9 +89,7 @@ class LSTM(Layer):
         self.b = make_param(b_value, (N_GATES * n_units,), "b", name, lambda: zeros(N_GATES * n_units))
 
         can_fuse = BACKEND == "pytensor" and self.activation is activations.get("tanh")
-        if fused and not can_fuse:
-            raise ValueError("%s: fused=True needs PyTensor and the tanh activation" % name)
-        self.fused = can_fuse if fused is None else bool(fused)
+        self.fused = resolve_fused(fused, can_fuse, "PyTensor and the tanh activation", name)
         self.connect(input)
         self.h, self.c = self.output, self.cells
 
@@ -116,16 +114,9 @@ class LSTM(Layer):
 
     def _fused_recurrence(self, input_part):
         """h and c `(n_examples, n_timesteps, n_units)` from the fused Op (same results as the scan)."""
-        dtype = numpy.promote_types(input_part.dtype, self.U.dtype).name
-        time_major = T.cast(input_part, dtype).dimshuffle(1, 0, 2)  # (the kernels copy it to C order)
-        if self.mask is None:
-            mask = T.ones((time_major.shape[0], time_major.shape[1]), dtype=dtype)
-        else:
-            mask = T.cast(self.mask, dtype).T
-        from DL.engine import lstm_op
-        lstm_op.register_for_graph()
-        h, c, _ = lstm_op.LSTMRecurrence()(time_major, mask, T.cast(self.U, dtype))
-        return h.dimshuffle(1, 0, 2), c.dimshuffle(1, 0, 2)
+        from DL.engine.lstm_op import LSTMRecurrence
+        h, c = fused_over_time(LSTMRecurrence, input_part, self.U, self.mask)
+        return h, c
 
     @property
     def weights(self):

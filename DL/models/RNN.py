@@ -22,6 +22,8 @@ where it feeds the output.  Prediction (`output_deterministic`, `pred`,
 
 params: `[h0, [W_h, b_h], [W_o, b_o]]`.
 """
+import numpy
+
 from DL.backend import T, RandomStreams, check_and_raise, scan
 from DL.dropout import check_rate, dropout_mask
 from DL.init import zeros
@@ -104,6 +106,32 @@ def scan_over_time(step, sequences, initial_states, non_sequences=(), mask=None,
     states, _ = scan(inner, sequences=time_major, outputs_info=initial_states,
                      non_sequences=non_sequences, strict=True, name=name)
     return [_time_major(state) for state in _as_list(states)]
+
+
+def resolve_fused(fused, can_fuse, needs, owner):
+    """The `fused` argument of the gated layers: None -> the fused Op where it can run
+    (`can_fuse`), True -> the fused Op or a ValueError saying what it `needs`, False -> the scan."""
+    if fused and not can_fuse:
+        raise ValueError("%s: fused=True needs %s" % (owner, needs))
+    return can_fuse if fused is None else bool(fused)
+
+
+def fused_over_time(recurrence, input_part, U, mask=None):
+    """Run a fused recurrence Op (DL.engine.recurrence_op) along the time axis; return
+    its states (all its outputs but the kept gates) as `(n_examples, n_timesteps, n_units)`.
+
+    input_part `(n_examples, n_timesteps, n_gates n_units)` is x W + b for every step,
+    U `(n_units, n_gates n_units)`, mask `(n_examples, n_timesteps)` or None.  The Op
+    runs time major in one dtype (float32 data and float64 weights: float64, as the scan)."""
+    dtype = numpy.promote_types(input_part.dtype, U.dtype).name
+    time_major = _time_major(T.cast(input_part, dtype))  # (the kernels copy it to C order)
+    if mask is None:
+        mask = T.ones((time_major.shape[0], time_major.shape[1]), dtype=dtype)
+    else:
+        mask = _time_major(T.cast(mask, dtype))
+    recurrence.engines.register_for_graph()
+    *states, _ = recurrence()(time_major, mask, T.cast(U, dtype))
+    return [_time_major(state) for state in states]
 
 
 # --- the model ----------------------------------------------------------------
