@@ -20,7 +20,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[test,jax]'
+	$(PY) -m pip install --quiet -e '.[test,jax,studies]'
 	touch $@
 
 setup: $(VENV)/.installed

@@ -8,6 +8,11 @@ build.  So here develop first hands the dependencies to pip, which picks the
 releases made for this Python, as `pip install -e .` does (and as setuptools 80
 and later do for develop themselves).  `--no-deps` skips that, as it skips
 easy_install.
+
+develop installs DL's dependencies, not its extras (pyproject.toml's
+optional-dependencies): studies on Dask (DL.sweep) need
+`pip install -e ".[studies]"` or `pip install "dask[distributed]"` besides;
+the rest of DL runs without them.
 """
 import subprocess
 import sys

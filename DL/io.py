@@ -5,128 +5,31 @@ variables or arrays) under a key that spells its place in the nesting
 (`p/0/1` is `params[0][1]`), each meta value as JSON under `meta/NAME`, and a
 manifest of the parameter keys.  No object arrays are written.
 
-Writes are atomic (`atomic_write`, also used for downloads and checkpoints):
-the bytes go to a temporary file beside the target, named
-`.NAME.HOST.PID.TOKEN.tmp`, which is flushed to disk and renamed over `path`;
-then the folder is flushed too.  A crash or a SIGKILL at any moment leaves the
-complete old file or the complete new one, never part of one.  A process
-killed while writing cannot delete its temporary file, so the next `save` or
-`load` of the same path deletes the temporaries that writers on this host left
-when they died (their PID no longer runs; temporaries of running writers, and
-of other hosts sharing the folder, are left alone).  Two processes writing the
-same path at once is not supported: the last rename wins.
+Writes are atomic and durable: `save` writes through DL's one file writer,
+`atomic_write` (a temporary file beside the target, fsynced, renamed over
+`path`, then the folder fsynced), which lives in the small module
+`DL.durable` so that the engine can use it without importing this one; it is
+re-exported here with `write_atomically` and `remove_stale_temporaries`.  A
+crash or a SIGKILL at any moment leaves the complete old file or the complete
+new one, and the next `save` or `load` of the path deletes the temporaries
+that dead writers left (see DL.durable).
 
 `load(path)` returns `(params, meta)` with the same nesting, which a model
 takes back as `params=`.  It refuses pickled content (`allow_pickle=False`),
 files that are truncated or corrupted (the zip checksums), and files whose
 manifest lists a key they lack, with errors (`LoadError`) that name the file.
 """
-import contextlib
 import json
 import os
-import re
-import secrets
-import socket
 import zipfile
 import zlib
 
 import numpy
 
+# the writer, re-exported: DL.io is where users find it (and _host names temporaries in tests)
+from DL.durable import _host, atomic_write, remove_stale_temporaries, write_atomically  # noqa: F401
+
 _FORMAT = "DL.io/1"
-_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<host>[^.]+)\.(?P<pid>\d+)\.(?P<token>[0-9a-f]+)\.tmp$")
-_IN_PROGRESS = set()  # temporaries this process is writing now
-
-
-def _host():
-    """This machine's name, as it may appear inside a file name."""
-    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname() or "localhost")
-
-
-def _temporary_path(path):
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, ".%s.%s.%d.%s.tmp" % (name, _host(), os.getpid(), secrets.token_hex(4)))
-
-
-def _writer_is_running(pid, temporary):
-    if pid == os.getpid():
-        return temporary in _IN_PROGRESS
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # it runs, under another user
-    return True
-
-
-def remove_stale_temporaries(path):
-    """Delete the temporaries of `path` left by writers on this host that died; return them."""
-    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
-    try:
-        entries = os.listdir(folder)
-    except OSError:
-        return []
-    removed = []
-    for entry in entries:
-        match = _TEMPORARY.match(entry)
-        if not match or match.group("name") != name or match.group("host") != _host():
-            continue
-        temporary = os.path.join(folder, entry)
-        if _writer_is_running(int(match.group("pid")), temporary):
-            continue
-        try:
-            os.unlink(temporary)
-            removed.append(temporary)
-        except FileNotFoundError:
-            pass
-    return removed
-
-
-@contextlib.contextmanager
-def atomic_write(path):
-    """A binary stream whose bytes replace `path` only if the block finishes.
-
-    >>> with atomic_write('model.npz') as stream:
-    ...     stream.write(data)
-
-    On an exception the temporary file is deleted and `path` is untouched."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError("cannot write %s: the folder %s does not exist; create it first"
-                                % (path, folder))
-    remove_stale_temporaries(path)
-    temporary = _temporary_path(path)
-    # os.open applies the umask, so the file gets the usual permissions
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    _IN_PROGRESS.add(temporary)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    finally:
-        _IN_PROGRESS.discard(temporary)
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder):
-    """Flush the rename to disk (where the system allows opening folders)."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def _leaves(params, prefix="p"):

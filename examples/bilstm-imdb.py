@@ -143,17 +143,14 @@ def train_model(seed, dataset):
     embedding = EmbeddingLayer(rng=rng, input=x, n_in=args.vocabulary_size, n_out=args.n_units)
     words = embedding.output                                       # (n_examples, n_timesteps, n_units)
     dropped = word_dropout(srng, args.word_dropout, words)         # the training path's words
-    both = Bidirectional(lambda input, mask, name: direction(rng, input, mask, name), dropped, mask)
-    both_deterministic = both                                      # (n_examples, n_timesteps, 2 n_units)
-    if dropped is not words:  # the prediction path: the same two directions on every word
-        shared = {layer.name: layer.params for layer in both.layers}
-        both_deterministic = Bidirectional(lambda input, mask, name: direction(rng, input, mask, name, shared[name]),
-                                           words, mask)
+    both = Bidirectional(lambda input, mask, name: direction(rng, input, mask, name), None)
+    states = both.apply(dropped, mask, train=True)                 # (n_examples, n_timesteps, 2 n_units)
+    states_deterministic = both.apply(words, mask)                 # the same two directions on every word
 
     n_features = both.n_units * len(POOLS[args.pool]) + (args.n_units if args.bag else 0)
     classifier = HiddenLayer(rng=rng, input=None, n_in=n_features, n_out=2, activation="softmax")
-    output = classifier.apply(dropout(srng, args.dropout_rate, features(both.output, dropped)))
-    output_deterministic = classifier.apply(features(both_deterministic.output_deterministic, words))
+    output = classifier.apply(dropout(srng, args.dropout_rate, features(states, dropped)))
+    output_deterministic = classifier.apply(features(states_deterministic, words))
 
     cost = output_loss("softmax", output, t) + args.l2 * embedding.L2_sqr
     n_batches = -(-len(imdb[0][1]) // args.batch_size)  # minibatches an epoch
@@ -161,7 +158,7 @@ def train_model(seed, dataset):
     result = optimize(dataset=dataset, inputs=[x, t, mask], cost=cost,
                       params=flatten([embedding.params, both.params, classifier.params]),
                       errors=output_errors("softmax", output_deterministic, t),
-                      updates=srng.updates() + both.updates + schedule,
+                      updates=srng.updates() + schedule,
                       n_epochs=args.epochs, batch_size=args.batch_size, patience=10 ** 6, optimizer="adam",
                       validation_frequency=max(1, n_batches // args.validations_per_epoch),
                       test_batches=args.test_batches,

@@ -1,6 +1,7 @@
-"""Durable saves, proven from the system calls: `DL.io.save`, a training checkpoint
-and a data download each write a temporary file, fsync it, rename it onto the
-target, and fsync the folder, in that order.
+"""Durable saves, proven from the system calls: every user of DL's one file writer
+(`DL.durable`) -- `DL.io.save`, a training checkpoint, a data download, a study
+store's results.csv and the graph cache -- writes a temporary file, fsyncs it,
+renames it onto the target, and fsyncs the folder, in that order.
 
 A SIGKILL test (test_crash_safe.py) cannot show a missing fsync: the page cache
 survives a killed process, only a power cut or a kernel crash loses it.  So
@@ -191,9 +192,40 @@ def test_a_download_is_saved_durably(tmp_path):
     assert assert_durable(trace, data / "tiny.pkl.gz") == 1
 
 
+def test_a_study_stores_results_csv_durably(tmp_path):
+    """The study store's text file (DL.sweep.store), written twice: new, then over the old."""
+    trace = run_traced(tmp_path, """
+        from DL.sweep.store import Store
+        store = Store("study", "durable", ["learning_rate"])
+        store.add([("a", {"learning_rate": 0.1}), ("b", {"learning_rate": 0.01})])
+        store.record("a", {"status": "done", "metrics": {"valid_error": 0.25}})
+        store.write_results()
+        store.record("b", {"status": "done", "metrics": {"valid_error": 0.5}})
+        store.write_results()
+        store.close()
+    """)
+    assert assert_durable(trace, tmp_path / "study" / "results.csv") == 2
+    assert (tmp_path / "study" / "results.csv").read_text() == "learning_rate,valid_error\n0.1,0.25\n0.01,0.5\n"
+
+
+def test_the_graph_cache_stores_a_rewritten_graph_durably(tmp_path):
+    """A function compiled in DL's mode (not called: nothing reaches Numba) stores its graph."""
+    trace = run_traced(tmp_path, """
+        import os
+        os.environ["DL_GRAPH_CACHE_DIR"] = os.path.abspath("graphs")
+        os.environ.pop("DL_GRAPH_CACHE", None)
+        from DL.backend import BACKEND, T, function
+        assert BACKEND == "pytensor", "the graph cache holds PyTensor graphs"
+        x = T.vector("x")
+        assert function([x], T.tanh(2 * x)).maker.dl_graph_cache == "miss"
+    """)
+    (entry,) = (tmp_path / "graphs").glob("*.pkl")
+    assert assert_durable(trace, entry) == 1
+
+
 @pytest.mark.parametrize("broken, complaint", [
     ("os.fsync = lambda descriptor: None", "no fsync of the file"),
-    ("io._fsync_folder = lambda folder: None", "no fsync of the folder"),
+    ("durable._fsync_folder = lambda folder: None", "no fsync of the folder"),
 ])
 @slow
 def test_the_check_finds_a_save_without_fsync(tmp_path, broken, complaint):
@@ -201,7 +233,7 @@ def test_the_check_finds_a_save_without_fsync(tmp_path, broken, complaint):
     trace = run_traced(tmp_path, """
         import os
         import numpy
-        from DL import io
+        from DL import durable, io
         %s
         io.save("model.npz", [numpy.ones(3)])
     """ % broken)

@@ -138,6 +138,45 @@ def test_a_save_that_dies_while_writing_keeps_the_old_file(saved, monkeypatch):
     assert model_io.load(path)[1] == {"epochs": 3}
 
 
+# --- the writer (DL.durable, re-exported by DL.io) for bytes and text ---------------
+
+@pytest.mark.parametrize("data", [b"\x00\x01 npz bytes\r\n", "lr,valid\r\n0.1,0.25\n\u00e9\n"],
+                         ids=["bytes", "text"])
+def test_write_atomically_writes_bytes_and_text_as_given(tmp_path, data):
+    path = tmp_path / "file"
+    path.write_bytes(b"old")
+    assert model_io.write_atomically(path, data) == path
+    expected = data if isinstance(data, bytes) else data.encode("utf-8")  # newlines untranslated
+    assert path.read_bytes() == expected
+    assert os.listdir(tmp_path) == ["file"]
+
+
+@pytest.mark.parametrize("mode", ["wb", "w"])
+def test_an_error_inside_atomic_write_keeps_the_old_file_and_no_temporary(tmp_path, mode):
+    path = tmp_path / "results.csv"
+    path.write_bytes(b"old")
+    with pytest.raises(KeyError):
+        with model_io.atomic_write(path, mode) as stream:
+            stream.write(b"new, half" if mode == "wb" else "new, half")
+            raise KeyError("stopped half way")
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["results.csv"]
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda path: model_io.atomic_write(path, "a").__enter__(), ValueError, ["'wb'", "'w'", "'a'"]),
+    (lambda path: model_io.write_atomically(path, [1, 2]), TypeError, ["bytes or a str", "list"]),
+    (lambda path: model_io.write_atomically(path / "missing" / "x", b""), FileNotFoundError,
+     ["does not exist", "create it"]),
+], ids=["append mode", "a list", "no folder"])
+def test_the_writer_refuses_what_it_cannot_write_saying_why(tmp_path, call, error, words):
+    with pytest.raises(error) as caught:
+        call(tmp_path)
+    for word in words:
+        assert word in str(caught.value)
+    assert os.listdir(tmp_path) == []
+
+
 # --- refusing bad files ------------------------------------------------------
 
 class Payload(object):

@@ -2,11 +2,12 @@
 
 Files are looked for in `$DL_DATA_DIR`, then `./datasets/`.  A missing file is
 downloaded from its original address into the first of those folders, with a
-progress bar, through `DL.io.atomic_write`: it is checked against its SHA-256
-and only then renamed into place, so a truncated or corrupted download (or one
-killed half way) never takes the file's name, and is deleted.  Offline, the
-error names the file, the folders searched and the address.  A file already in
-place is not hashed again: it is either a verified download or the user's own.
+progress bar, through DL's one file writer (`DL.durable.atomic_write`): it is
+checked against its SHA-256 and only then fsynced and renamed into place, so a
+truncated or corrupted download (or one killed half way) never takes the
+file's name, and is deleted.  Offline, the error names the file, the folders
+searched and the address.  A file already in place is not hashed again: it is
+either a verified download or the user's own.
 
 Pickles are read with `SafeUnpickler`, which admits plain containers,
 numbers, strings and NumPy arrays, and nothing that could run code.
@@ -23,7 +24,7 @@ import zlib
 
 import numpy
 
-from DL.io import atomic_write
+from DL.durable import atomic_write
 
 
 def search_folders():

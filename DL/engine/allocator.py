@@ -7,7 +7,7 @@ with a fresh mmap, and gives the top of the heap back to the system once more
 than its trim threshold is free.  Both thresholds adapt to the sizes it sees,
 but a loop like this keeps tripping them: the memory goes back to the system
 and comes back every step, and every page of it is faulted in and zeroed
-again.  That was 25-30% of DL's LSTM step (benchmarks/README.md).
+again.  That was 25-30% of DL's LSTM step (benchmarks/RESULTS.md).
 
 So, on Linux with glibc, `keep_freed_memory()` sets
 

@@ -28,7 +28,8 @@ holds no parameter values, and the function trains the model it was built for.
 On a miss the graph is stored and the stored copy compiled, so a hit and a miss
 run the very same graph: the same Numba cache key, the same bits.
 
-Entries are written whole or not at all (a temporary file renamed into place),
+Entries are written whole or not at all, and durably, by DL's one file writer
+(`DL.durable`: a temporary file, fsynced, renamed into place, the folder fsynced),
 and an entry that cannot be read or does not fit is ignored and rewritten.
 `DL_GRAPH_CACHE=0` turns the cache off.
 """
@@ -37,7 +38,6 @@ import io
 import os
 import pickle
 import sys
-import tempfile
 import types
 
 import numba
@@ -54,6 +54,7 @@ from pytensor.graph.type import Type
 from pytensor.scalar.basic import ScalarOp
 from pytensor.scan.op import Scan
 
+from DL.durable import write_atomically
 from DL.engine import switched_off
 
 CACHE_VERSION = 1
@@ -273,17 +274,8 @@ def loads(data, fgraph, mode):
 
 
 def store(key, data):
-    """Write `data` under `key`, whole or not at all."""
-    folder = cache_dir()
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, os.path.join(folder, key + ".pkl"))
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    """Write `data` under `key`, whole or not at all (DL's one file writer)."""
+    write_atomically(os.path.join(cache_dir(), key + ".pkl"), data)
 
 
 def load(key):

@@ -20,8 +20,7 @@ Numba and JAX code the first time a graph holds one), is DL.engine.recurrence_op
 There is no dropout mask among the inputs: a GRU with dropout runs its scan.
 """
 from DL.engine.recurrence_op import Recurrence, fused_recurrence
-
-N_GATES = 3  # the column blocks of U and the gates: update gate, reset gate, candidate
+from DL.models.GRU import CELL  # the step it computes: its gates and states
 
 
 def gru_recurrence_jax(jax, jnp):
@@ -47,6 +46,6 @@ def gru_recurrence_jax(jax, jnp):
     return gru_recurrence
 
 
-@fused_recurrence("DL.engine.numba_gru", N_GATES, 1, gru_recurrence_jax)
+@fused_recurrence("DL.engine.numba_gru", CELL, gru_recurrence_jax)
 class GRURecurrence(Recurrence):
     """(input_part, mask, U) -> (h, gates), time major: see DL.engine.numba_gru."""

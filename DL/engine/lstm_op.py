@@ -20,8 +20,7 @@ The Ops' plumbing, shared with the fused GRU (the gradient Op, registering the
 Numba and JAX code the first time a graph holds one), is DL.engine.recurrence_op.
 """
 from DL.engine.recurrence_op import Recurrence, fused_recurrence
-
-N_GATES = 4  # the column blocks of U and the gates: input, forget, output gate, candidate cell
+from DL.models.LSTM import CELL  # the step it computes: its gates and states
 
 
 def lstm_recurrence_jax(jax, jnp):
@@ -50,6 +49,6 @@ def lstm_recurrence_jax(jax, jnp):
     return lstm_recurrence
 
 
-@fused_recurrence("DL.engine.numba_lstm", N_GATES, 2, lstm_recurrence_jax)
+@fused_recurrence("DL.engine.numba_lstm", CELL, lstm_recurrence_jax)
 class LSTMRecurrence(Recurrence):
     """(input_part, mask, U) -> (h, c, gates), time major: see DL.engine.numba_lstm."""

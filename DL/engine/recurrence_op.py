@@ -118,18 +118,21 @@ class Recurrence(KernelOp):
         return [d_input_part, dmask, dU]
 
 
-def fused_recurrence(kernel_module, n_gates, n_states, jax_forward):
+def fused_recurrence(kernel_module, cell, jax_forward):
     """A class decorator that completes a Recurrence subclass:
 
-        @fused_recurrence("DL.engine.numba_gru", n_gates=3, n_states=1, jax_forward=gru_recurrence_jax)
-        class GRURecurrence(Recurrence): ...
+        @fused_recurrence("DL.engine.numba_gru", DL.models.GRU.CELL, jax_forward=gru_recurrence_jax)
+        class GRURecurrence(Recurrent): ...
 
-    `kernel_module` holds its Numba kernels, `jax_forward(jax, jax.numpy)` returns the
-    JAX function of its forward pass.  The class gets its gradient Op, `grad_op` (a
-    RecurrenceGrad subclass named like it with "Grad"), and its `engines` (an Engines)."""
+    `kernel_module` holds its Numba kernels, `cell` (a DL.recurrence.Cell) is the step
+    it computes, whose layout gives the Op's numbers of gates and states, and
+    `jax_forward(jax, jax.numpy)` returns the JAX function of its forward pass.  The
+    class gets its gradient Op, `grad_op` (a RecurrenceGrad subclass named like it with
+    "Grad"), and its `engines` (an Engines)."""
 
     def complete(cls):
-        cls.kernel_module, cls.n_gates, cls.n_states = kernel_module, n_gates, n_states
+        cls.kernel_module, cls.cell = kernel_module, cell
+        cls.n_gates, cls.n_states = cell.n_gates, cell.n_states
         # (reachable as <module>.<class>.grad_op, so that graphs holding it pickle)
         cls.grad_op = type(cls.__name__ + "Grad", (RecurrenceGrad,), {
             "kernel_module": kernel_module, "__module__": cls.__module__,

@@ -18,23 +18,28 @@ the mask to itself, so both directions take the same mask.
 
     Bidirectional(layer, input, mask=None, name="Bidirectional")
 
-`layer(input, mask, name)` builds one direction (it is called twice, so each
-direction gets its own parameters), e.g.
+`layer(input, mask, name)` builds one direction; the wrapper calls it twice, with
+input=None (each direction gets its own parameters, applied by the wrapper), e.g.
 
     Bidirectional(lambda x, m, name: LSTM(rng, x, m, 128, name=name), embedded, mask)
     Bidirectional(lambda x, m, name: GRU(rng, x, m, 128, name=name), embedded, mask)
     Bidirectional(lambda x, m, name: RNN(rng, x, n_in, 64, 2, mask=m, name=name), x, mask)
 
-Of an LSTM or GRU the wrapper reads `output` and `output_deterministic`; of an
-RNN (a model with an output layer) its hidden states `h` and `h_deterministic`.
-Pool the result over the valid steps with `DL.pooling` (max or mean).
+Any recurrent layer or model (DL.recurrence.Recurrent: RNN, MRNN, LSTM, GRU)
+serves: the wrapper reads its states `h` from its `trace` (of an RNN, its
+hidden states, not its outputs) and their width from `n_units`.  Pool the
+result over the valid steps with `DL.pooling` (max or mean).
+
+`apply(x, mask=None, train=False)` runs both directions on other sequences
+(the same parameters): e.g. the training path on word-dropped embeddings and
+the prediction path on all the words.
 
 params: `[forward.params, backward.params]`; L1, L2_sqr and updates are both
 directions'.
 """
 from DL.backend import T
-from DL.models.RNN import sequence_mask
 from DL.models.base import Model, as_tensor
+from DL.recurrence import Recurrent, sequence_mask
 
 
 def reversal_index(mask, n_timesteps):
@@ -61,38 +66,46 @@ def reverse_valid_steps(x, mask=None, index=None):
     return x[T.arange(x.shape[0]).dimshuffle(0, "x"), index]
 
 
-def _states(layer):
-    """The per-step (training, deterministic) states of one direction."""
-    if hasattr(layer, "h_deterministic"):  # an RNN-style model: its hidden states, not its outputs
-        return layer.h, layer.h_deterministic
-    return layer.output, layer.output_deterministic
-
-
-def _width(layer):
-    for attribute in ("n_units", "n_hidden"):
-        if hasattr(layer, attribute):
-            return getattr(layer, attribute)
-    raise TypeError("Bidirectional: the layer built has neither n_units nor n_hidden; build an LSTM, "
-                    "a GRU or an RNN-style model")
-
-
 class Bidirectional(Model):
+    """Two recurrent layers side by side, one reading each sequence backwards (see the module).
+
+    layer   a function (input, mask, name) -> a recurrent layer (LSTM, GRU, RNN, MRNN)
+    input   symbolic float `(n_examples, n_timesteps, n_in)`, or None (parameters only)
+    mask    None, or float `(n_examples, n_timesteps)`: 1 on real steps, 0 on padding
+
+    Hooks: output, output_deterministic `(n_examples, n_timesteps, 2 n_units)`;
+    n_units (both directions'); params, L1, L2_sqr, updates; forward, backward the layers.
+    """
 
     def __init__(self, layer, input, mask=None, name="Bidirectional"):
         if not callable(layer):
             raise TypeError("Bidirectional: layer must be a function (input, mask, name) -> layer that "
                             "builds one direction, got %r" % (layer,))
         self.name = name
-        self.input = as_tensor(input, "%s: input" % name, (3,), "(n_examples, n_timesteps, n_in)")
-        self.mask = sequence_mask(mask, self.input, name)
-        index = None if self.mask is None else reversal_index(self.mask, self.input.shape[1])
-        reverse = lambda x: reverse_valid_steps(x, self.mask, index)  # noqa: E731
-
-        self.forward = layer(self.input, self.mask, name + ".forward")
-        self.backward = layer(reverse(self.input), self.mask, name + ".backward")
+        self.forward = self.direction(layer, name + ".forward")
+        self.backward = self.direction(layer, name + ".backward")
         self.layers = [self.forward, self.backward]
-        self.n_units = 2 * _width(self.forward)
-        (forward, forward_deterministic), (backward, backward_deterministic) = map(_states, self.layers)
-        self.output = T.concatenate([forward, reverse(backward)], axis=2)
-        self.output_deterministic = T.concatenate([forward_deterministic, reverse(backward_deterministic)],
-                                                  axis=2)
+        self.n_units = 2 * self.forward.n_units
+        input = None if input is None else self.check_input(input)
+        self.mask = sequence_mask(mask, input, name)
+        self.connect(input, self.mask)
+
+    def direction(self, layer, name):
+        """One direction's layer, built with input=None (parameters only), or a clear error."""
+        built = layer(None, None, name)
+        if not isinstance(built, Recurrent):
+            raise TypeError("%s: layer(input, mask, name) must build a recurrent layer (an LSTM, GRU, RNN "
+                            "or MRNN: DL.recurrence.Recurrent), got %s" % (self.name, type(built).__name__))
+        return built
+
+    def check_input(self, input):
+        return as_tensor(input, "%s: input" % self.name, (3,), "(n_examples, n_timesteps, n_in)")
+
+    def apply(self, x, mask=None, train=False):
+        """`(n_examples, n_timesteps, 2 n_units)`: [h_fwd, R(h_bwd(R(x)))] for x `(n_examples,
+        n_timesteps, n_in)` under `mask` (the same mask serves both directions)."""
+        index = None if mask is None else reversal_index(mask, x.shape[1])
+        reverse = lambda sequence: reverse_valid_steps(sequence, mask, index)  # noqa: E731
+        forward = self.forward.trace(x, mask, train)["h"]
+        backward = self.backward.trace(reverse(x), mask, train)["h"]
+        return T.concatenate([forward, reverse(backward)], axis=2)

@@ -63,8 +63,9 @@ class EmbeddingLayer(Layer):
         return as_tensor(input, "%s: input" % self.name, (0, 1, 2, 3),
                          "integer ids, e.g. (n_examples, n_timesteps)", kind="int")
 
-    def apply(self, x, train=False):
-        """The vectors of ids `x` (`x` one-hot rows `(..., n_in)` with onehot=True): `x.shape + (n_out,)`."""
+    def apply(self, x, mask=None, train=False):
+        """The vectors of ids `x` (`x` one-hot rows `(..., n_in)` with onehot=True): `x.shape + (n_out,)`.
+        (No dropout, and `mask` is unused: padding ids look up their rows like any other.)"""
         if self.onehot:
             return T.dot(x, self.W)
         return self.W[checked_ids(x, self.n_in, self.name)]

@@ -9,7 +9,7 @@ every layer, as in the original package), else from each layer's own stream.
 params: one `[W, b]` per layer.
 """
 from DL.models.HiddenLayer import HiddenLayer
-from DL.models.base import Model, check_size, sub_params
+from DL.models.base import Model, chain, check_size, sub_params
 
 
 def hidden_layers(rng, layer_sizes, dropout_rate, params, activation, owner, srng=None):
@@ -47,3 +47,8 @@ class ForwardFeed(Model):
         self.layers = hidden_layers(rng, layer_sizes, dropout_rate, params, activation, name, srng)
         self.outputLayer = self.layers[-1] if self.layers else None
         self.connect(input)
+
+    def apply(self, x, mask=None, train=False):
+        """x `(n_examples, n_in)` through the layers in turn: `(n_examples, n_k)`; with
+        `layer_sizes=[n_in]` (no layers) the identity.  (`mask` is unused.)"""
+        return chain(self.layers, x, mask, train)

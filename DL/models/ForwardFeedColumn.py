@@ -114,7 +114,7 @@ class ForwardFeedColumn(Layer):
     """`n_parallel` columns of `layer_sizes`, max-pooled; see the module's docstring.
 
     `columns(x, train)` gives every column's output `(n_parallel, n_examples, n_k)`
-    before the max; `apply(x, train)` the pooled output (the forward function of
+    before the max; `apply(x, mask=None, train=False)` the pooled output (the forward function of
     both `output` and `output_deterministic`)."""
 
     def __init__(self, rng, input, layer_sizes, n_parallel, dropout_rate=0, activation="tanh", params=None,
@@ -153,10 +153,11 @@ class ForwardFeedColumn(Layer):
                 h = dropout(self.srng, self.dropout_rate, h)
         return h
 
-    def apply(self, x, train=False):
-        """This column stack on another input `x` (shares the weights): the max over columns."""
+    def apply(self, x, mask=None, train=False):
+        """This column stack on another input `x` (shares the weights): the max over columns.
+        (`mask` is unused: each row, or each step, stands alone.)"""
         if x.ndim == 3:  # (n, T, n_0): the examples' time steps are examples to the columns
-            flat = self.apply(x.reshape((-1, x.shape[2])), train)
+            flat = self.apply(x.reshape((-1, x.shape[2])), train=train)
             return flat.reshape((x.shape[0], x.shape[1], flat.shape[1]))
         return T.max(self.columns(x, train), axis=0)
 
@@ -167,7 +168,3 @@ class ForwardFeedColumn(Layer):
     @property
     def params(self):
         return [[W, b] for W, b in zip(self.Ws, self.bs)]
-
-    @property
-    def updates(self):
-        return self.srng.updates() if self.srng is not None else []

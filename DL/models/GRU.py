@@ -40,19 +40,15 @@ from DL import activations
 from DL.activations import sigmoid
 from DL.backend import BACKEND, T, RandomStreams
 from DL.dropout import check_rate, dropout_mask
-from DL.init import glorot_uniform, orthogonal, zeros
-from DL.models.RNN import (dropped, fused_over_time, resolve_fused, scan_over_time, sequence_input,
-                          sequence_mask)
-from DL.models.base import Layer, check_size, make_param, seed_from, sub_params
-
-GATE_ORDER = "zrg"  # the column blocks of W, U and b: update gate, reset gate, candidate
-N_GATES = len(GATE_ORDER)
+from DL.init import glorot_uniform, orthogonal
+from DL.models.base import check_size, seed_from
+from DL.recurrence import Cell, Gated, dropped, resolve_fused, sequence_mask
 
 
-def gru_step(input_part_t, h_tm1, U, activation, drop_t=()):
+def gru_step(input_part_t, h_tm1, U, *drop_t, activation):
     """One GRU step, the definition: h_t `(n_examples, n_units)` from the hoisted
     input_part_t = x_t W + b `(n_examples, 3 n_units)`, h_{t-1} `(n_examples, n_units)`,
-    U `(n_units, 3 n_units)`, the activation and `drop_t`, () or (the dropout mask,)."""
+    U `(n_units, 3 n_units)`, `drop_t`, () or (the dropout mask,), and the activation."""
     n = U.shape[0]
     h_in = dropped(h_tm1, drop_t)
     gates = sigmoid(input_part_t[:, :2 * n] + T.dot(h_in, U[:, :2 * n]))  # z and r in one pass
@@ -61,7 +57,12 @@ def gru_step(input_part_t, h_tm1, U, activation, drop_t=()):
     return update_gate * h_tm1 + (1 - update_gate) * candidate
 
 
-class GRU(Layer):
+# the column blocks of W, U and b: update gate, reset gate, candidate
+CELL = Cell(gru_step, states=("h",), gates="zrg", fused="DL.engine.gru_op:GRURecurrence")
+GATE_ORDER, N_GATES = CELL.gates, CELL.n_gates
+
+
+class GRU(Gated):
     """A GRU layer over sequences (equations in the module docstring; `gru_step` is one step).
 
     rng           numpy.random.RandomState: draws W, then U's three orthogonal blocks, then the dropout seed
@@ -80,6 +81,7 @@ class GRU(Layer):
     """
 
     GATE_ORDER = GATE_ORDER
+    cell = CELL
 
     def __init__(self, rng, input, mask, n_units, activation="tanh", params=None, dropout_rate=0,
                  n_in=None, name="GRU", fused=None):
@@ -88,55 +90,29 @@ class GRU(Layer):
         self.n_in = n_in = n_units if n_in is None else check_size(n_in, "%s: n_in" % name)
         self.activation = activations.get(activation)
         self.dropout_rate = check_rate(dropout_rate)
-        self.input = sequence_input(input, "%s: input" % name, n_in)
-        self.mask = sequence_mask(mask, self.input, name)
+        input = None if input is None else self.check_input(input)
+        self.mask = sequence_mask(mask, input, name)
 
-        W_value, U_value, b_value = sub_params(params, 3, name)
-        self.W = make_param(W_value, (n_in, N_GATES * n_units), "W", name,
-                            lambda: glorot_uniform(rng, n_in, N_GATES * n_units))
-        self.U = make_param(U_value, (n_units, N_GATES * n_units), "U", name,
-                            lambda: numpy.concatenate([orthogonal(rng, n_units) for _ in GATE_ORDER], axis=1))
-        self.b = make_param(b_value, (N_GATES * n_units,), "b", name, lambda: zeros(N_GATES * n_units))
+        self.gate_params(params, lambda: glorot_uniform(rng, n_in, N_GATES * n_units),
+                         lambda: numpy.concatenate([orthogonal(rng, n_units) for _ in GATE_ORDER], axis=1))
 
         can_fuse = (BACKEND == "pytensor" and self.activation is activations.get("tanh")
                     and self.dropout_rate == 0)
         self.fused = resolve_fused(fused, can_fuse, "PyTensor, the tanh activation and dropout_rate=0 "
                                    "(the fused Op has no dropout mask)", name)
 
-        self._updates = []
-        self.output_deterministic = self.h = self.hidden_states(None)
-        self.output = self.output_deterministic
-        if self.dropout_rate > 0:
-            srng = RandomStreams(seed_from(rng))
-            # One mask per sequence, drawn once: the same units drop at every step.
-            self.dropout_mask = dropout_mask(srng, self.dropout_rate, (self.input.shape[0], n_units))
-            self.output = self.hidden_states(self.dropout_mask) * self.dropout_mask.dimshuffle(0, "x", 1)
-            self._updates = srng.updates()
+        self.srng = RandomStreams(seed_from(rng)) if self.dropout_rate > 0 else None
+        self.connect(input, self.mask)
 
-    def hidden_states(self, drop):
-        """h `(n_examples, n_timesteps, n_units)`; `drop` is the dropout mask or None."""
-        input_part = T.dot(self.input, self.W) + self.b  # every step's x_t W + b, before the scan
-        if self.fused:  # (never with dropout: `drop` is None)
-            from DL.engine.gru_op import GRURecurrence
-            (h,) = fused_over_time(GRURecurrence, input_part, self.U, self.mask)
-            return h
-
-        def step(input_part_t, h_tm1, U, *drop_t):
-            return gru_step(input_part_t, h_tm1, U, self.activation, drop_t)
-
-        start = T.zeros((self.input.shape[0], self.n_units), dtype=input_part.dtype)
-        (h,) = scan_over_time(step, [input_part], [start], [self.U] + ([] if drop is None else [drop]),
-                              self.mask, name=self.name + ".scan")
-        return h
-
-    @property
-    def weights(self):
-        return [self.W, self.U]
-
-    @property
-    def params(self):
-        return [self.W, self.U, self.b]
-
-    @property
-    def updates(self):
-        return list(self._updates)
+    def trace(self, x, mask=None, train=False):
+        """{"output" = "h": `(n_examples, n_timesteps, n_units)`} for x `(n_examples,
+        n_timesteps, n_in)` under `mask`.  With `train` and dropout, one mask
+        `(n_examples, n_units)` per sequence, drawn here, outside the loop, drops the same
+        units of h_{t-1} at every step and of the output."""
+        drop = None
+        if train and self.dropout_rate > 0:
+            drop = dropout_mask(self.srng, self.dropout_rate, (x.shape[0], self.n_units))
+        (h,) = self.states(x, mask, drop)
+        if drop is not None:
+            h = h * drop.dimshuffle(0, "x", 1)
+        return {"output": h, "h": h}

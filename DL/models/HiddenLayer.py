@@ -13,9 +13,9 @@ loss, pred and errors (see `DL.models.base`).
 """
 from DL import activations
 from DL.backend import T, RandomStreams
-from DL.dropout import check_rate, dropout
+from DL.dropout import check_rate
 from DL.init import glorot_uniform, zeros
-from DL.models.base import Layer, check_size, make_param, seed_from, sub_params
+from DL.models.base import Layer, check_size, check_train_keyword, make_param, seed_from, sub_params
 
 
 class HiddenLayer(Layer):
@@ -52,21 +52,17 @@ class HiddenLayer(Layer):
         self.srng = None
         if self.dropout_rate > 0:  # the user's stream (srng=, as the original package took), else our own
             self.srng = srng if srng is not None else RandomStreams(seed_from(rng))
-        self._draws = []  # this layer's own draws: a stream given by the user may serve other layers
         self.connect(input)
 
     def preactivation(self, x):
         """x W + b: `(..., n_in)` -> `(..., n_out)`."""
         return T.dot(x, self.W) + self.b
 
-    def apply(self, x, train=False):
-        """activation(x W + b) for x `(..., n_in)`, dropped out when `train`; shares the weights."""
-        h = self.activation(self.preactivation(x))
-        if train and self.dropout_rate > 0:
-            drawn = len(self.srng.updates())
-            h = dropout(self.srng, self.dropout_rate, h)
-            self._draws.extend(self.srng.updates()[drawn:])
-        return h
+    def apply(self, x, mask=None, train=False):
+        """activation(x W + b) for x `(..., n_in)`, dropped out when `train`; shares the weights.
+        (`mask` is accepted, as by every layer, and unused: each row stands alone.)"""
+        check_train_keyword(self, mask)
+        return self.dropped(self.activation(self.preactivation(x)), train)
 
     @property
     def weights(self):
@@ -77,8 +73,3 @@ class HiddenLayer(Layer):
     def params(self):
         """`[W (n_in, n_out), b (n_out,)]`."""
         return [self.W, self.b]
-
-    @property
-    def updates(self):
-        """(generator, next state) of this layer's dropout draws (not other layers' on a shared srng)."""
-        return list(self._draws)

@@ -17,7 +17,8 @@ every step before the scan, so a step costs one product, h_{t-1} U.  W and U
 `(n_units, 4 n_units)` start as four orthogonal blocks, b at zero.  Pool the
 output over the valid steps with `DL.pooling.mean_pool(lstm.output, mask)`.
 
-`lstm_step` below is the definition.  On PyTensor with the tanh activation the
+`lstm_step` below is the definition, and `CELL` its description for the loop
+over time (DL.recurrence: two states h and c, the gate layout "ifoc").  On PyTensor with the tanh activation the
 loop over time runs as one fused Op that computes the same (`DL.engine.lstm_op`:
 forward and backward passes compiled with Numba, the gates kept for the backward
 one; checked against the scan in tests/test_lstm.py); it runs on the C, Numba and
@@ -32,12 +33,9 @@ import numpy
 from DL import activations
 from DL.activations import sigmoid
 from DL.backend import BACKEND, T
-from DL.init import orthogonal, zeros
-from DL.models.RNN import fused_over_time, resolve_fused, scan_over_time, sequence_input, sequence_mask
-from DL.models.base import Layer, check_size, make_param, sub_params
-
-GATE_ORDER = "ifoc"  # the column blocks of W, U and b: input, forget, output gate, candidate cell
-N_GATES = len(GATE_ORDER)
+from DL.init import orthogonal
+from DL.models.base import check_size
+from DL.recurrence import Cell, Gated, resolve_fused, sequence_mask
 
 
 def gate_blocks(rng, n_units):
@@ -58,11 +56,16 @@ def lstm_step(input_part_t, h_tm1, c_tm1, U, activation):
     return output_gate * activation(c_t), c_t
 
 
-class LSTM(Layer):
+# the column blocks of W, U and b: input, forget, output gate, candidate cell
+CELL = Cell(lstm_step, states=("h", "c"), gates="ifoc", fused="DL.engine.lstm_op:LSTMRecurrence")
+GATE_ORDER, N_GATES = CELL.gates, CELL.n_gates
+
+
+class LSTM(Gated):
     """An LSTM layer over sequences (equations in the module docstring; `lstm_step` is one step).
 
     rng         numpy.random.RandomState: draws W's four orthogonal blocks, then U's
-    input       symbolic float x `(n_examples, n_timesteps, n_units)`
+    input       symbolic float x `(n_examples, n_timesteps, n_units)`, or None (parameters only)
     mask        symbolic float `(n_examples, n_timesteps)`, 1 on real steps, 0 on padding; or None
     n_units     the size of x_t, h_t and c_t
     activation  of the candidate and the cell output ('tanh'; others run the scan)
@@ -75,55 +78,26 @@ class LSTM(Layer):
     """
 
     GATE_ORDER = GATE_ORDER
+    cell = CELL
 
     def __init__(self, rng, input, mask, n_units, activation="tanh", params=None, name="LSTM", fused=None):
         self.name = name
-        self.n_units = n_units = check_size(n_units, "%s: n_units" % name)
+        self.n_units = self.n_in = n_units = check_size(n_units, "%s: n_units" % name)
         self.activation = activations.get(activation)
-        input = self.check_input(input)
+        input = None if input is None else self.check_input(input)
         self.mask = sequence_mask(mask, input, name)
 
-        W_value, U_value, b_value = sub_params(params, 3, name)
-        self.W = make_param(W_value, (n_units, N_GATES * n_units), "W", name, lambda: gate_blocks(rng, n_units))
-        self.U = make_param(U_value, (n_units, N_GATES * n_units), "U", name, lambda: gate_blocks(rng, n_units))
-        self.b = make_param(b_value, (N_GATES * n_units,), "b", name, lambda: zeros(N_GATES * n_units))
+        self.gate_params(params, lambda: gate_blocks(rng, n_units), lambda: gate_blocks(rng, n_units))
 
         can_fuse = BACKEND == "pytensor" and self.activation is activations.get("tanh")
         self.fused = resolve_fused(fused, can_fuse, "PyTensor and the tanh activation", name)
-        self.connect(input)
-        self.h, self.c = self.output, self.cells
+        self.connect(input, self.mask)
+        if self.input is not None:
+            self.c = self.trained["c"]
 
-    def check_input(self, input):
-        return sequence_input(input, "%s: input" % self.name, self.n_units)
-
-    def apply(self, x, train=False):
-        """h `(n_examples, n_timesteps, n_units)` for x `(n_examples, n_timesteps, n_units)`
-        under the layer's mask (no dropout: `train` changes nothing); the cells go to `cells`."""
-        input_part = T.dot(x, self.W) + self.b  # every step's x_t W + b, before the scan
-        if self.fused:
-            h, self.cells = self._fused_recurrence(input_part)
-            return h
-        start = T.zeros((x.shape[0], self.n_units), dtype=input_part.dtype)
-
-        def step(input_part_t, h_tm1, c_tm1, U):
-            return lstm_step(input_part_t, h_tm1, c_tm1, U, self.activation)
-
-        h, self.cells = scan_over_time(step, [input_part], [start, start], [self.U], self.mask,
-                                       name=self.name + ".scan")
-        return h
-
-    def _fused_recurrence(self, input_part):
-        """h and c `(n_examples, n_timesteps, n_units)` from the fused Op (same results as the scan)."""
-        from DL.engine.lstm_op import LSTMRecurrence
-        h, c = fused_over_time(LSTMRecurrence, input_part, self.U, self.mask)
-        return h, c
-
-    @property
-    def weights(self):
-        """The matrices L1 and L2_sqr penalize."""
-        return [self.W, self.U]
-
-    @property
-    def params(self):
-        """`[W (n_units, 4 n_units), U (n_units, 4 n_units), b (4 n_units,)]`."""
-        return [self.W, self.U, self.b]
+    def trace(self, x, mask=None, train=False):
+        """{"output" = "h": `(n_examples, n_timesteps, n_units)`, "c": the cells, the same
+        shape} for x `(n_examples, n_timesteps, n_units)` under `mask` (no dropout: `train`
+        changes nothing)."""
+        h, c = self.states(x, mask)
+        return {"output": h, "h": h, "c": c}

@@ -23,7 +23,7 @@ the rest in each step (see DL.models.MRNN).
 from DL import activations
 from DL.backend import T
 from DL.init import glorot_uniform, zeros
-from DL.models.base import Layer, as_tensor, check_size, make_param, sub_params
+from DL.models.base import Layer, as_tensor, check_size, check_train_keyword, make_param, sub_params
 
 
 def mult_parts(mult, W_fm, W_om, b):
@@ -52,7 +52,7 @@ class MultiplicativeLayer(Layer):
             W_om (n_mult, n_out), b (n_out,)]`
 
     Hooks: output = output_deterministic `(n_examples, n_out)` (no dropout), params,
-    L1, L2_sqr (the four matrices).
+    L1, L2_sqr (the four matrices).  `apply((input, mult))` takes the two inputs as one tuple.
     """
 
     def __init__(self, rng, input, mult, n_in, n_out, n_mult, n_fact, activation="tanh",
@@ -70,18 +70,27 @@ class MultiplicativeLayer(Layer):
                        lambda shape=shape: glorot_uniform(rng, shape[0], shape[1], self.outputActivation))
             for value, (weight_name, shape) in zip(values, shapes)]
         self.b = make_param(values[4], (n_out,), "b", name, lambda: zeros(n_out))
-        if input is None:
-            self.input = self.mult = None
-            return
-        self.input = as_tensor(input, "%s: input" % name, (2, 3),
-                               "(n_examples, n_in) or (n_examples, n_timesteps, n_in)")
-        self.mult = as_tensor(mult, "%s: mult" % name, (self.input.ndim,),
-                              "(n_examples, n_mult) or (n_examples, n_timesteps, n_mult), the rank of input")
-        self.output = self.output_deterministic = self.apply(self.input, self.mult)  # no dropout inside
+        self.mult = None if input is None else mult
+        self.connect(None if input is None else (input, mult))
+        if input is not None:
+            self.input, self.mult = self.input
 
-    def apply(self, input, mult, train=False):
-        """The unit on `input` `(..., n_in)` gated by `mult` `(..., n_mult)`: `(..., n_out)`.
-        (No dropout inside: `train` changes nothing.)"""
+    def check_input(self, inputs):
+        """(input, mult): float tensors of one rank, `(n_examples, n_in)` and `(n_examples, n_mult)`
+        (or with a time axis)."""
+        input, mult = inputs
+        input = as_tensor(input, "%s: input" % self.name, (2, 3),
+                          "(n_examples, n_in) or (n_examples, n_timesteps, n_in)")
+        mult = as_tensor(mult, "%s: mult" % self.name, (input.ndim,),
+                         "(n_examples, n_mult) or (n_examples, n_timesteps, n_mult), the rank of input")
+        return input, mult
+
+    def apply(self, x, mask=None, train=False):
+        """The unit on x = (input `(..., n_in)`, mult `(..., n_mult)`), the two inputs as one
+        tuple: `(..., n_out)`.  (No dropout inside, and `mask` is unused: `train` and `mask`
+        change nothing.)"""
+        check_train_keyword(self, mask)
+        input, mult = x
         return self.apply_parts(input, *mult_parts(mult, self.W_fm, self.W_om, self.b))
 
     def apply_parts(self, input, mult_factors, mult_output, W_fi=None, W_of=None):

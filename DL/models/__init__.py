@@ -17,3 +17,7 @@ from DL.models.SSE import SSE
 from DL.models.EUSE import EUSE
 from DL.models.ForwardFeedColumn import ForwardFeedColumn
 from DL.models.DBNC import DBNC
+from DL.models.ConvLayer import ConvLayer
+from DL.models.PoolLayer import PoolLayer
+from DL.models.BatchNorm import BatchNorm
+from DL.models.LeNet import LeNet

@@ -1,16 +1,34 @@
 """What every model shares: parameters, regularizers, and the output hooks.
 
 Define once, apply twice.  A layer or model creates its parameters once, in
-its constructor, and has one forward function `apply(x, train)`.  `connect`
-applies it twice to the model's input:
+its constructor, and has one forward function
 
-    output               = apply(input, train=True)    the training path (dropout)
-    output_deterministic = apply(input, train=False)   the prediction path (no unit dropped)
+    apply(x, mask=None, train=False)
 
-(one graph when nothing drops).  A model composes layers by calling their
-`apply`; a layer built with `input=None` has its parameters only, to be applied
-to tensors made elsewhere (a scan's, another layer's).  `pred` and `errors`
-read only the deterministic path.
+that returns what it computes and writes nothing to `self`.  `connect` applies
+it twice to the model's input:
+
+    output               = apply(input, mask, train=True)    the training path (dropout)
+    output_deterministic = apply(input, mask, train=False)   the prediction path (no unit dropped)
+
+(one graph when nothing drops).  x is the input tensor; a layer with a second
+input (MultiplicativeLayer's multiplier, a state estimator's actions) takes
+its inputs as one tuple x = (input, mult).  `mask` is the float
+`(n_examples, n_timesteps)` padding mask of sequences (1 on real steps);
+feed-forward layers accept it and ignore it, so every layer composes with
+every other.  A model composes layers by calling their `apply`; a layer built
+with `input=None` has its parameters only, to be applied to tensors made
+elsewhere (a scan's, another layer's).  `pred` and `errors` read only the
+deterministic path.  A class that neither defines `apply` nor composes
+`layers` gets a NotImplementedError naming it.
+
+A model whose hooks read more than its output (a recurrent model's states, a
+state estimator's predictor input) computes it all in `trace(x, mask, train)`,
+a dict of named tensors with "output"; its `apply` is that output, and the
+constructor keeps the two traces in `trained` and `deterministic`.
+
+`updates` are the random draws of the training path, read off its graph
+(each draw's generator and its next state): whatever the layers drew, once.
 
 The output activation (`outputActivation`, the output layer's) picks the loss
 and the prediction:
@@ -29,9 +47,11 @@ import numbers
 
 import numpy
 
-from DL import losses
-from DL.backend import T, shared, floatX
+from DL import losses, state
+from DL.backend import T, floatX, random_updates, shared
+from DL.dropout import dropout
 from DL.regularization import L1, L2_sqr, layers_L1, layers_L2_sqr
+from DL.utils import flatten
 
 
 def seed_from(rng):
@@ -107,6 +127,20 @@ def sub_params(params, count, owner):
     return list(params)
 
 
+def chain(layers, x, mask=None, train=False):
+    """x through `layers` in turn, each layer's `apply` feeding the next; no layers: x itself."""
+    for layer in layers:
+        x = layer.apply(x, mask=mask, train=train)
+    return x
+
+
+def check_train_keyword(model, mask):
+    """A TypeError for `apply(x, True)`: `train` comes after `mask` and is passed by name."""
+    if isinstance(mask, bool):
+        raise TypeError("%s.apply(x, mask=None, train=False): pass train by name, "
+                        "apply(x, train=%r)" % (type(model).__name__, mask))
+
+
 def output_pred(activation, output):
     """The prediction from `output` `(n_examples, [n_timesteps,] n_out)`: class ids
     (softmax), bits (sigmoid) or the output itself (other activations)."""
@@ -137,12 +171,13 @@ class Model(object):
     """Base of every model: the hooks, over the model's `layers` and its `apply`.
 
     A subclass creates its parameters (its sub-layers, in `layers`; its output
-    layer, if any, in `outputLayer`), defines `apply(x, train)` unless its layers
-    simply feed each other in turn, and calls `connect(input)`.  Then
+    layer, if any, in `outputLayer`), defines `apply(x, mask=None, train=False)`
+    (or `trace`) unless its layers simply feed each other in turn, and calls
+    `connect(input, mask)`.  Then
 
         params    [layer.params for layer in layers]  (the nesting `params=` takes back)
         L1, L2_sqr  sums over the layers' weights (not biases)
-        updates   the random draws of the training path (each layer's, then the model's own `srng`'s)
+        updates   the random draws of the training path (read off its graph)
         output, output_deterministic, pred, loss(y, mask), errors(y, mask)
     """
 
@@ -160,34 +195,46 @@ class Model(object):
         # class; this keeps the module path `DL.models.MLP.MLP` naming it too (help() works)
         setattr(cls, cls.__name__, cls)
 
-    def apply(self, x, train=False):
-        """The forward function: the output for input `x` on the training path
-        (`train=True`: dropout) or the deterministic one.  By default the
-        layers in turn, each feeding the next (a model that does more overrides it)."""
-        for layer in self.layers:
-            x = layer.apply(x, train)
-        return x
+    def apply(self, x, mask=None, train=False):
+        """The forward function: the output for input `x` (and the sequences' `mask`) on the
+        training path (`train=True`: dropout) or the deterministic one.  By default the
+        layers in turn, each feeding the next; a model that does more defines its own."""
+        check_train_keyword(self, mask)
+        if not self.layers:
+            raise NotImplementedError("%s defines no apply(x, mask=None, train=False) and composes no "
+                                      "layers: a layer class must define its forward function"
+                                      % type(self).__name__)
+        return chain(self.layers, x, mask, train)
+
+    def trace(self, x, mask=None, train=False):
+        """{"output": apply(x, mask, train)} and, in models whose hooks need them, the
+        intermediate tensors of the same pass, by name."""
+        return {"output": self.apply(x, mask=mask, train=train)}
 
     def check_input(self, input):
         """`input` as a float `(n_examples, n_in)` tensor (or with a time axis)."""
         return as_tensor(input, "%s: input" % self.name, (2, 3), "(n_examples, n_in)")
 
-    def connect(self, input):
-        """Apply the model to `input` twice: `output` (training) and `output_deterministic`.
-        With `input=None` the model holds its parameters only."""
+    def connect(self, input, mask=None):
+        """Trace the model on `input` twice: `output` (training) and `output_deterministic`,
+        each pass's named tensors in `trained` and `deterministic`.  With `input=None` the
+        model holds its parameters only."""
         if self.outputLayer is not None:
             self.outputActivation = self.outputLayer.outputActivation
         self.input = None if input is None else self.check_input(input)
         if self.input is None:
             return
-        self.output = self.apply(self.input, train=True)
-        self.output_deterministic = self.apply(self.input, train=False) if self.drops else self.output
+        self.trained = self.trace(self.input, mask, train=True)
+        self.deterministic = self.trace(self.input, mask, train=False) if self.drops else self.trained
+        self.output = self.trained["output"]
+        self.output_deterministic = self.deterministic["output"]
 
     def __getattr__(self, name):
         # only reached for attributes never set: say why a hook is missing
         if name in ("output", "output_deterministic") and self.__dict__.get("input", 0) is None:
             raise AttributeError("%s was built with input=None: it holds its parameters only; "
-                                 "apply it with .apply(x, train)" % self.__dict__.get("name", type(self).__name__))
+                                 "apply it with .apply(x, mask=None, train=False)"
+                                 % self.__dict__.get("name", type(self).__name__))
         raise AttributeError("%r object has no attribute %r" % (type(self).__name__, name))
 
     @property
@@ -201,6 +248,20 @@ class Model(object):
         return [layer.params for layer in self.layers]
 
     @property
+    def state(self):
+        """Shared variables that are not parameters but are saved with them (batch
+        normalization's running statistics), nested one list per layer."""
+        return [layer.state for layer in self.layers]
+
+    @property
+    def variables(self):
+        """Everything a saved model holds, nested as `params` (and taken back by `params=`):
+        each layer's parameters, then its state.  `DL.io.save(path, model.variables)`."""
+        if not flatten(self.state):
+            return self.params
+        return [layer.variables for layer in self.layers]
+
+    @property
     def L1(self):
         """Symbolic scalar: the sum of |w| over the layers' weights (not biases)."""
         return layers_L1(self.layers)
@@ -212,11 +273,14 @@ class Model(object):
 
     @property
     def updates(self):
-        """(shared generator, next state) pairs of the training path's random draws."""
-        collected = []
-        for layer in self.layers:
-            collected.extend(layer.updates)
-        return collected + (self.srng.updates() if self.srng is not None else [])
+        """The training path's updates, read off its graph: (shared generator, next state)
+        of every random draw, then (state, new value) of every state a layer moves
+        (batch normalization's running statistics, DL.state); [] for a model built
+        with input=None."""
+        if self.__dict__.get("input") is None:
+            return []
+        draws = random_updates([self.output])
+        return draws + state.updates([self.output], draws)
 
     # --- output hooks -----------------------------------------------------
 
@@ -255,6 +319,18 @@ class Layer(Model):
     penalized.  Its `outputActivation` is its own activation's name."""
 
     weights = ()
+
+    @property
+    def state(self):
+        return []
+
+    def dropped(self, h, train):
+        """h with this layer's units dropped (inverted dropout, from `srng`) on the training path."""
+        return dropout(self.srng, self.dropout_rate, h) if train and self.dropout_rate > 0 else h
+
+    @property
+    def variables(self):
+        return list(self.params) + list(self.state)
 
     @property
     def drops(self):

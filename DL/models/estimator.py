@@ -15,7 +15,7 @@ it has seen and done:
 `obs` and `act` have the same length: a_t is the action done after seeing o_t.
 (The next-observation estimators also take the original package's layout, one
 action fewer than observations; see `check_sequences`.)
-Inside, the sequences are scanned time-major; the hooks come back batch-major.
+The hooks are batch-major, as every sequence in DL.
 
 An estimator is made of named parts, each a layer or a list of layers:
 
@@ -30,8 +30,9 @@ A *cell* is one half of the recurrence.  `DeepCell` is the USE's: a deep net
 on the state (`ff_filt`, `ff_trans`) joined with the input's features by one
 hidden layer.  `GatedCell` is the MUSE's: a multiplicative unit in which the
 input gates the state.  The observation, action and predictor parts have no
-recurrence, so they run on whole sequences outside the scan; the recurrence is
-one step function, `StateEstimator.recurrence`'s `step`.
+recurrence, so they run on whole sequences outside the loop; the recurrence is
+one cell on DL.recurrence's loop over time, whose step is `StateEstimator.step`
+(states h and k; only k is read back).
 
 Dropout (`dropout_rate > 0`): every hidden layer's output is dropped on the
 training path.  Inside the recurrence each sequence draws one mask per layer,
@@ -49,13 +50,14 @@ import numbers
 import numpy
 
 from DL import activations
-from DL.backend import T, RandomStreams, check_and_raise, scan
+from DL.backend import T, RandomStreams, check_and_raise
 from DL.dropout import check_rate, dropout_mask
 from DL.init import glorot_uniform
 from DL.models.ForwardFeed import ForwardFeed
 from DL.models.HiddenLayer import HiddenLayer
 from DL.models.MultiplicativeLayer import MultiplicativeLayer
-from DL.models.base import Model, as_tensor, check_size, make_param, output_errors, output_loss, seed_from
+from DL.models.base import Model, as_tensor, chain, check_size, make_param, output_errors, output_loss, seed_from
+from DL.recurrence import Cell, run
 
 OUTPUT_ACTIVATIONS = ("softmax", "sigmoid", "linear")
 
@@ -177,13 +179,6 @@ def _drop(x, mask):
     return x if mask is None else x * mask
 
 
-def through(layers, x, train):
-    """x through `layers` in turn (each layer's `apply`); no layers: x itself."""
-    for layer in layers:
-        x = layer.apply(x, train)
-    return x
-
-
 class DeepCell(object):
     """new = act([chain(state), features] W + b); chain = a ForwardFeed of `hidden_sizes`.
 
@@ -225,7 +220,7 @@ class GatedCell(object):
 
     def step(self, state, features, masks):
         """The new state `(n_examples, n_out)`; `masks` `[mask or None]`."""
-        return _drop(self.layer.apply(state, features), masks[0])
+        return _drop(self.layer.apply((state, features)), masks[0])
 
 
 # --- the estimator ----------------------------------------------------------------
@@ -267,40 +262,44 @@ class StateEstimator(Model):
     def check_input(self, input):
         return input  # (obs, act), checked by check_sequences
 
-    def apply(self, inputs, train=False):
-        """y `(n_examples, n_timesteps, n_out)` for inputs = (obs, act); dropout when `train`.
-
-        Keeps the states and the predictor's input of the training path in
-        `trained` and of the deterministic path in `deterministic`: (h, k, top)."""
+    def trace(self, inputs, mask=None, train=False):
+        """{"output": y `(n_examples, n_timesteps, n_out)`, "h", "k": the states, "top": the
+        predictor's input} for inputs = (obs, act); dropout when `train`.  (`mask` is unused:
+        the recurrence runs over every step; `loss(mask=...)` leaves padding out.)"""
         obs, act = inputs
-        h, k = self.recurrence(through(self.observation, obs, train), through(self.action, act, train), train)
-        top = through(self.predictor[:-1], h if self.predict_from == "h" else k, train)
-        if train:
-            self.trained = (h, k, top)
-        if not train or not self.drops:
-            self.deterministic = (h, k, top)
-            self.h_t, self.k_t = h, k
-        return self.outputLayer.apply(top, train)
+        h, k = self.recurrence(chain(self.observation, obs, train=train), chain(self.action, act, train=train), train)
+        top = chain(self.predictor[:-1], h if self.predict_from == "h" else k, train=train)
+        return {"output": self.outputLayer.apply(top, train=train), "h": h, "k": k, "top": top}
+
+    def apply(self, inputs, mask=None, train=False):
+        """y `(n_examples, n_timesteps, n_out)` for inputs = (obs, act), the two as one tuple."""
+        return self.trace(inputs, mask, train)["output"]
+
+    def connect(self, inputs, mask=None):
+        super().connect(inputs, mask)
+        self.h_t, self.k_t = self.deterministic["h"], self.deterministic["k"]
+
+    def step(self, o_t, a_t, k_tm1, *masks):
+        """One step of the recurrence, the definition: (h_t, k_t) `(n_examples, n_hidden)`
+        from the features o_t, a_t, the state k_{t-1} and the sequence's dropout masks
+        (one per layer inside the cells, or none)."""
+        n_filter = len(self.filter.mask_sizes)
+        masks = list(masks) or [None] * (n_filter + len(self.transform.mask_sizes))
+        h_t = self.filter.step(k_tm1, o_t, masks[:n_filter])
+        return h_t, self.transform.step(h_t, a_t, masks[n_filter:])
 
     def recurrence(self, obs_features, act_features, train):
         """(h, k), each `(n_examples, n_timesteps, n_hidden)`, from the features of obs
         `(n_examples, n_timesteps, n_o)` and act `(n_examples, n_timesteps, n_a)`."""
         n_examples = obs_features.shape[0]
         masks = self.dropout_masks(n_examples) if train and self.dropout_rate > 0 else []
-        n_filter = len(self.filter.mask_sizes)
-
-        def step(o_t, a_t, k_tm1, *masks):
-            masks = list(masks) or [None] * (n_filter + len(self.transform.mask_sizes))
-            h_t = self.filter.step(k_tm1, o_t, masks[:n_filter])
-            k_t = self.transform.step(h_t, a_t, masks[n_filter:])
-            return h_t, k_t
-
         # the state takes the widest float type of k0 and the inputs (float64 data, float32 weights)
         dtype = numpy.result_type(self.k0.dtype, obs_features.dtype, act_features.dtype).name
         k_prior = T.cast(T.alloc(self.k0, n_examples, self.k0.shape[0]), dtype)
-        (h, k), _ = scan(step, sequences=[obs_features.dimshuffle(1, 0, 2), act_features.dimshuffle(1, 0, 2)],
-                         outputs_info=[None, k_prior], non_sequences=masks)
-        return h.dimshuffle(1, 0, 2), k.dimshuffle(1, 0, 2)
+        # The cells' layers use their own shared weights: the loop is not strict.
+        h, k = run(Cell(self.step, states=("h", "k")), [obs_features, act_features], [None, k_prior], masks,
+                   strict=False)
+        return h, k
 
     def dropout_masks(self, n_examples):
         """One dropout mask `(n_examples, size)` per sequence for each layer inside the recurrence."""
@@ -384,12 +383,12 @@ class NextObservationEstimator(StateEstimator):
     def loss(self, y=None, mask=None):
         """Negative log-likelihood (or mse) of the next observations; no y (see the class)."""
         y, mask = self.targets(y, mask, "loss")
-        return output_loss(self.outputActivation, self.next_output(self.trained[2]), y, mask)
+        return output_loss(self.outputActivation, self.next_output(self.trained["top"]), y, mask)
 
     def errors(self, y=None, mask=None):
         """Error rate of the predicted next observations (mse for linear outputs), no dropout; no y."""
         y, mask = self.targets(y, mask, "errors")
-        return output_errors(self.outputActivation, self.next_output(self.deterministic[2]), y, mask)
+        return output_errors(self.outputActivation, self.next_output(self.deterministic["top"]), y, mask)
 
 
 def observed_targets(obs, outputActivation):

@@ -24,7 +24,7 @@ import inspect
 
 import numpy
 
-from DL import updates as update_rules
+from DL import state, updates as update_rules
 from DL.backend import T, function, grad, graph_inputs, random_updates, static_shapes
 from DL.optimizers.metrics import as_metric
 from DL.utils import flatten
@@ -256,6 +256,7 @@ def compile_training(dataset, inputs, cost, params, errors, batch_size, rule, ru
     rule_updates = rule(params, grads, **rule_options)
     all_updates = list(rule_updates) + list(extra_updates)
     all_updates += random_updates([cost], all_updates)
+    all_updates += state.updates([cost], all_updates)  # e.g. batch normalization's running statistics
     outputs = cost
     if guard:
         finite = _all_finite([cost] + list(grads))

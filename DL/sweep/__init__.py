@@ -21,7 +21,24 @@ or from the shell, with `fn` and `space` at the top of STUDY.py:
 Dask distributed runs the trials (DL.sweep.cluster); the store keeps every
 outcome (DL.sweep.store) so that a rerun continues; the space makes the configs
 (DL.sweep.space); the table and curves are DL.sweep.report and DL.viz.plot_curves.
+
+Dask is needed for studies only, so it is an extra of DL's install:
+`pip install -e ".[studies]"` in the checkout (`make` installs it), or
+`pip install "dask[distributed]"`.  Without it, `import DL.sweep` raises an
+ImportError that says so; the rest of DL imports and trains without it.
 """
+import importlib.util
+
+# Looked up, not imported: importing distributed takes a third of a second, and a driver
+# imports it when it starts its cluster (cloudpickle comes with distributed).
+_MISSING = [name for name in ("dask", "distributed", "cloudpickle") if importlib.util.find_spec(name) is None]
+if _MISSING:
+    raise ImportError(
+        "DL.sweep runs studies on Dask, which is not installed here (missing: %s). Install DL's "
+        "studies extra: pip install -e \".[studies]\" in DL's checkout, or pip install \"dask[distributed]\""
+        % ", ".join(_MISSING), name=_MISSING[0])
+del _MISSING
+
 from DL.sweep.space import SpaceError, choice, configs, loguniform, trial_id, uniform
 from DL.sweep.store import StoreError, load
 from DL.sweep.study import Study, load_study, run

@@ -9,8 +9,9 @@
 
 Only the study's driver writes the database (SQLite, from the standard library:
 each record is one transaction, so a crash leaves every earlier record whole);
-workers write only inside their trial's folder.  results.csv is rewritten by an
-atomic rename.  A lock file keeps a second driver off a store in use.
+workers write only inside their trial's folder.  results.csv is rewritten by
+DL's one file writer (DL.durable: a temporary file, fsync, rename, fsync of the
+folder).  A lock file keeps a second driver off a store in use.
 """
 import csv
 import fcntl
@@ -20,6 +21,8 @@ import os
 import sqlite3
 import tempfile
 import time
+
+from DL.durable import write_atomically
 
 FORMAT = "DL.sweep/1"
 
@@ -52,29 +55,14 @@ def _writable_folder(path):
                          % (path, type(error).__name__, error.strerror or error)) from None
 
 
-def atomic_write(path, text):
-    """Write `text` to `path` through a temporary file and a rename: readers see the old
-    file or the new one, never half of it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".")
-    try:
-        with os.fdopen(handle, "w", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 class Store:
     """The store of study `name` in folder `path`, whose configs have `keys`."""
 
     def __init__(self, path, name, keys):
         self.path = os.path.abspath(os.fspath(path))
         _writable_folder(self.path)
+        # (the lock is held on this open file and says who holds it: it is no record, so it is
+        # written in place, not through DL.durable, whose rename would make it another file)
         self._lock = open(os.path.join(self.path, ".lock"), "a+")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -165,9 +153,7 @@ class Store:
             values = [record["config"][key] for key in self.keys]
             values += [record["metrics"].get(name, "") for name in metric_names]
             writer.writerow([_cell(value) for value in values])
-        path = os.path.join(self.path, "results.csv")
-        atomic_write(path, text.getvalue())
-        return path
+        return write_atomically(os.path.join(self.path, "results.csv"), text.getvalue())
 
 
 def read_trials(db, path, ids=None):

@@ -128,7 +128,11 @@ def run_trial(payload, study, trial, config, folder, run_token):
     """Run fn on one config in its folder; the outcome as a dict for the store."""
     os.makedirs(folder, exist_ok=True)
     worker = worker_name()
-    with open(os.path.join(folder, "attempts.jsonl"), "a") as attempts:  # one short append: atomic
+    # An append-only log, not a file rewritten through DL.durable: one short write with O_APPEND
+    # adds a line without touching the earlier ones, and two workers running the same trial
+    # (Dask reruns a trial whose worker seemed dead) both keep theirs, where two atomic
+    # rewrites (read, add a line, rename) would drop one.
+    with open(os.path.join(folder, "attempts.jsonl"), "a") as attempts:
         attempts.write(json.dumps({"worker": worker, "time": time.time(), "run": run_token}) + "\n")
     outcome = {"worker": worker, "status": "failed", "metrics": None, "history": None}
     started = time.time()
