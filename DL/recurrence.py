@@ -251,8 +251,9 @@ class Gated(Recurrent, Layer):
         fused Op where the layer has it and no dropout mask `drop` is given)."""
         input_part = T.dot(x, self.W) + self.b
         start = T.zeros((x.shape[0], self.n_units), dtype=input_part.dtype)
-        return run(self.cell, [input_part], [start] * self.cell.n_states, [self.U] + ([] if drop is None else [drop]),
-                   mask, fused=self.fused and drop is None, name=self.name + ".scan", activation=self.activation)
+        weights = [self.U] + ([] if drop is None else [drop])
+        return run(self.cell, [input_part], [start] * self.cell.n_states, weights, mask,
+                   fused=self.fused and drop is None, name=self.name + ".scan", activation=self.activation)
 
     @property
     def weights(self):

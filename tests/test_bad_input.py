@@ -20,9 +20,9 @@ from DL.backend import T, shared
 from DL.checkpoint import CheckpointError, TrainingState
 from DL.datasets import DataFileError
 from DL.io import LoadError
-from DL.models import (DBN, DBNC, EUSE, GRU, MLP, MRNN, MUSE, RNN, SSE, USE, Bidirectional, EmbeddingLayer,
-                       ForwardFeed, ForwardFeedColumn, HiddenLayer, LogisticRegression, LSTM,
-                       MultiplicativeLayer)
+from DL.models import (DBN, DBNC, EUSE, GRU, MLP, MRNN, MUSE, RNN, SSE, USE, BatchNorm, Bidirectional,
+                       ConvLayer, EmbeddingLayer, ForwardFeed, ForwardFeedColumn, HiddenLayer, LeNet,
+                       LogisticRegression, LSTM, MultiplicativeLayer, PoolLayer)
 from DL.optimizers import optimize
 from DL.pooling import mean_pool
 from DL.utils import load_data
@@ -32,6 +32,7 @@ x, x3 = T.matrix("x"), T.tensor3("x3")
 ids, int_matrix = T.lmatrix("ids"), T.lmatrix("int_matrix")
 mask, t = T.matrix("mask"), T.lvector("t")
 obs, act = T.tensor3("obs"), T.tensor3("act")
+images = T.tensor4("images")
 
 
 def W(*shape):
@@ -151,6 +152,31 @@ MODELS = [
     ("DBNC an empty stage", lambda _: DBNC(rng, x, 5, 2, [[]]), ValueError, "ff_sizes"),
     ("DBNC n_parallel=0", lambda _: DBNC(rng, x, 5, 2, [[4]], n_parallel=0), ValueError, "n_parallel"),
     ("DBNC ff_sizes not a list of lists", lambda _: DBNC(rng, x, 5, 2, [5]), ValueError, "ff_sizes"),
+    ("ConvLayer 2-D input", lambda _: ConvLayer(rng, x, 3, 4), ValueError, "n_in, height, width"),
+    ("ConvLayer same padding of an even filter", lambda _: ConvLayer(rng, images, 3, 4, filter_size=4, padding="same"),
+     ValueError, "odd"),
+    ("ConvLayer stride=0", lambda _: ConvLayer(rng, images, 3, 4, stride=0), ValueError, "stride"),
+    ("ConvLayer n_out=0", lambda _: ConvLayer(rng, images, 3, 0), ValueError, "n_out"),
+    ("ConvLayer channels other than n_in", lambda _: ConvLayer(rng, T.tensor4(shape=(None, 2, 9, 9)), 3, 4),
+     ValueError, "channels"),
+    ("ConvLayer filter larger than the image", lambda _: ConvLayer(rng, T.tensor4(shape=(None, 3, 2, 9)), 3, 4),
+     ValueError, "larger than the padded image"),
+    ("ConvLayer params of the wrong shape", lambda _: ConvLayer(rng, images, 3, 4, params=[W(4, 3, 2, 2), W(4)]),
+     ValueError, "(4, 3, 3, 3)"),
+    ("ConvLayer padding a string", lambda _: ConvLayer(rng, images, 3, 4, padding="full"), ValueError, "padding"),
+    ("PoolLayer pool_size=0", lambda _: PoolLayer(images, pool_size=0), ValueError, "pool_size"),
+    ("PoolLayer unknown mode", lambda _: PoolLayer(images, mode="median"), ValueError, "mode"),
+    ("PoolLayer pool larger than the image", lambda _: PoolLayer(T.tensor4(shape=(None, 3, 1, 9))), ValueError,
+     "larger than the padded image"),
+    ("PoolLayer padding as large as the pool", lambda _: PoolLayer(images, padding=2), ValueError, "padding"),
+    ("BatchNorm features other than n_features", lambda _: BatchNorm(T.tensor4(shape=(None, 2, 5, 5)), 3),
+     ValueError, "n_features=3"),
+    ("BatchNorm 3-D input", lambda _: BatchNorm(x3, 3), ValueError, "n_features"),
+    ("BatchNorm momentum=0", lambda _: BatchNorm(x, 3, momentum=0), ValueError, "momentum"),
+    ("BatchNorm params of the wrong shape", lambda _: BatchNorm(x, 3, params=[W(4), W(4)]), ValueError, "(4,)"),
+    ("LeNet image too small", lambda _: LeNet(rng, x, image_shape=(1, 8, 8)), ValueError, "too small"),
+    ("LeNet image_shape without channels", lambda _: LeNet(rng, x, image_shape=(28, 28)), ValueError,
+     "channels, height, width"),
     ("activations: unknown name", lambda _: activations.get("swish"), ValueError, "valid ones"),
     ("mean_pool of 2-D states", lambda _: mean_pool(x, mask), ValueError, "n_timesteps"),
 ]

@@ -10,6 +10,11 @@
     numba_lstm.py     that Op's Numba kernels
     gru_op.py         the fused GRU recurrence as one Op (its JAX forward pass)
     numba_gru.py      that Op's Numba kernels
+    conv.py           Theano's conv2d and pool_2d: DL's Ops on PyTensor, Theano's own on Theano
+    conv_op.py        2-D convolution and its two gradients as Ops (Numba, JAX, NumPy code)
+    numba_conv.py     their Numba kernels: im2col + BLAS, col2im
+    pool_op.py        2-D max, sum and average pooling and its gradient as Ops
+    numba_pool.py     their Numba kernels
     allocator.py      glibc malloc settings for training loops: an explicit opt-in
     graph_cache.py    rewritten graphs kept on disk, so a known graph skips PyTensor's rewrites
     denormals.py      denormal floats flushed to zero while DL trains (the CPU's MXCSR, per block)

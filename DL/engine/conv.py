@@ -80,9 +80,6 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
            filter_flip=True, filter_dilation=(1, 1)):
     """The 2-D convolution of `input` with `filters`, as Theano 1.0's (the module's docstring)."""
     owner = "conv2d"
-    if tuple(filter_dilation) != (1, 1):
-        raise NotImplementedError("conv2d: filter_dilation other than (1, 1) is not implemented in DL; "
-                                  "dilate the filters with zeros instead")
     if isinstance(border_mode, str):
         if border_mode not in BORDER_MODES:
             raise ValueError("conv2d: border_mode must be one of %s, an int or a pair of ints, got %r"
@@ -95,7 +92,11 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     if BACKEND == "theano":
         from theano.tensor.nnet import conv2d as theano_conv2d
         return theano_conv2d(input, filters, input_shape=input_shape, filter_shape=filter_shape,
-                              border_mode=border_mode, subsample=subsample, filter_flip=filter_flip)
+                              border_mode=border_mode, subsample=subsample, filter_flip=filter_flip,
+                              filter_dilation=filter_dilation)
+    if tuple(filter_dilation) != (1, 1):
+        raise NotImplementedError("conv2d: filter_dilation other than (1, 1) is not implemented by DL's Ops; "
+                                  "dilate the filters with zeros instead")
     from DL.engine.conv_op import Conv2d, padding, register_for_graph
     image, kernel = static_shape(input, input_shape), static_shape(filters, filter_shape)
     if None not in (image[1], kernel[1]) and image[1] != kernel[1]:

@@ -28,6 +28,7 @@ the first time a graph holding one is built (`register_for_graph`), so
 importing DL imports neither, and PyTensor's dispatch for its own Ops is left
 alone (tests/test_isolation.py).
 """
+import hashlib
 import sys
 
 import numpy
@@ -51,8 +52,8 @@ def float_inputs(*variables):
 
 
 def pad_size(full, half, explicit, filter_size):
-    """The zeros added on each side for one border mode's terms (`padding_terms`):
-    ints or symbolic scalars, and plain enough for Numba to compile."""
+    """The zeros added on each side for one border mode's terms (`padding_terms`), plain
+    enough for Numba to compile too."""
     return full * (filter_size - 1) + half * (filter_size // 2) + explicit
 
 
@@ -68,7 +69,7 @@ def padding_terms(border_mode):
 
 
 def padding(border_mode, filter_h, filter_w):
-    """(pad_h, pad_w) for filters of (filter_h, filter_w), ints or symbolic."""
+    """(pad_h, pad_w) for filters of (filter_h, filter_w)."""
     full, half, explicit_h, explicit_w = padding_terms(border_mode)
     return pad_size(full, half, explicit_h, filter_h), pad_size(full, half, explicit_w, filter_w)
 
@@ -96,12 +97,12 @@ def _register_numba(op_class):
 
     @register_funcify_and_cache_key(op_class)
     def _numba_code(op, node, **kwargs):
-        # PyTensor caches the compiled graph under this key: the props are constants
-        # in the code, the sources name the kernels and the Op's own code that calls
-        # them.  Numba keys on the inputs' types.
-        return op.numba_code(node), "DL.%s%r.%s.%s.%s" % (
-            type(op).__name__, op._props(), node.outputs[0].dtype, source_digest(op.kernel_module),
-            source_digest(type(op).__module__))
+        # PyTensor caches the compiled graph under this key (and names files with it, so
+        # it is a digest): the props are constants in the code, the sources name the
+        # kernels and the Op's own code that calls them.  Numba keys on the inputs' types.
+        named = "%r.%s.%s.%s" % (op._props(), node.outputs[0].dtype, source_digest(op.kernel_module),
+                                 source_digest(type(op).__module__))
+        return op.numba_code(node), "DL.%s.%s" % (type(op).__name__, hashlib.sha256(named.encode()).hexdigest())
 
 
 def _register_jax(op_class):

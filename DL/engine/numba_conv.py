@@ -15,10 +15,12 @@ pixels that filter tap meets; then every product is one BLAS call:
     d input        d_cols   = W2^T . d_out[e],  then col2im adds each tap back where it came from
 
 One example at a time, so that its patch matrix stays in the cache between
-im2col and BLAS (putting examples side by side for wider products measured
-slower).  The padding is never stored: im2col writes its zeros, col2im skips it.  The kernels are few and small and copy with plain
-loops (Numba compiles array slice assignments slowly), and are cached on disk
-by Numba (cache=True).
+im2col and BLAS (examples side by side, for wider products, measured slower).
+The padding is never stored: im2col writes its zeros, col2im skips it.  The
+copies index flat arrays with unsigned integers, so that they vectorize.  The
+kernels are few and small, copy with plain loops (Numba compiles slice
+assignments of arrays slowly: 26 s cold before, 9 s after), and are cached on
+disk by Numba (cache=True).
 """
 import numpy
 from numba import uint64

@@ -29,9 +29,7 @@ import numpy
 from pytensor.gradient import DisconnectedType, grad_not_implemented
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
-from pytensor.graph.basic import Variable
 
-from DL.backend import T
 from DL.engine.conv_op import float_inputs, own_op
 from DL.engine.recurrence_op import tensor
 
@@ -39,15 +37,14 @@ MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")  # numba_pool's con
 
 
 def pooled_size(size, window, stride, pad, ignore_border):
-    """The output's height (or width) for an image axis of `size` (an int or symbolic), as
-    Theano's Pool.out_shape."""
+    """The output's height (or width) for an image axis of `size`, as Theano's Pool.out_shape
+    (and DL.engine.numba_pool's)."""
     padded = size + 2 * pad
     if ignore_border:
         return (padded - window) // stride + 1
     if stride >= window:
         return (padded - 1) // stride + 1
-    larger = T.maximum if isinstance(padded, Variable) else max
-    return larger(0, (padded - 1 - window + stride) // stride) + 1
+    return max(0, (padded - 1 - window + stride) // stride) + 1
 
 
 class PoolOp(Op):

@@ -28,7 +28,8 @@ from DL.backend import T, RandomStreams, check_and_raise, floatX
 from DL.dropout import check_rate
 from DL.engine.conv import conv2d, static_shape
 from DL.init import check_rng, zeros
-from DL.models.base import Layer, as_tensor, check_size, check_train_keyword, make_param, seed_from, sub_params
+from DL.models.base import (WeightLayer, as_tensor, check_size, check_train_keyword, make_param, seed_from,
+                            sub_params)
 
 IMAGES = "(n_examples, n_in, height, width)"
 
@@ -78,7 +79,7 @@ def check_images(images, n_channels, owner):
     return check_and_raise(images, T.eq(images.shape[1], n_channels), message % "another number of")
 
 
-class ConvLayer(Layer):
+class ConvLayer(WeightLayer):
     """output = activation(conv(input, W) + b): n_out filters over n_in channels.
 
     rng           numpy.random.RandomState: draws W, then the dropout seed
@@ -131,12 +132,3 @@ class ConvLayer(Layer):
         convolved = conv2d(x, self.W, border_mode=self.padding, subsample=self.stride, filter_flip=False,
                            filter_shape=(self.n_out, self.n_in) + self.filter_size)
         return self.dropped(self.activation(convolved + self.b.dimshuffle("x", 0, "x", "x")), train)
-
-    @property
-    def weights(self):
-        return [self.W]
-
-    @property
-    def params(self):
-        """`[W (n_out, n_in, filter_h, filter_w), b (n_out,)]`."""
-        return [self.W, self.b]

@@ -15,10 +15,10 @@ from DL import activations
 from DL.backend import T, RandomStreams
 from DL.dropout import check_rate
 from DL.init import glorot_uniform, zeros
-from DL.models.base import Layer, check_size, check_train_keyword, make_param, seed_from, sub_params
+from DL.models.base import WeightLayer, check_size, check_train_keyword, make_param, seed_from, sub_params
 
 
-class HiddenLayer(Layer):
+class HiddenLayer(WeightLayer):
     """output = activation(input W + b), units dropped on the training path.
 
     rng           numpy.random.RandomState (or Generator): draws W, then the dropout seed
@@ -63,13 +63,3 @@ class HiddenLayer(Layer):
         (`mask` is accepted, as by every layer, and unused: each row stands alone.)"""
         check_train_keyword(self, mask)
         return self.dropped(self.activation(self.preactivation(x)), train)
-
-    @property
-    def weights(self):
-        """The matrices L1 and L2_sqr penalize."""
-        return [self.W]
-
-    @property
-    def params(self):
-        """`[W (n_in, n_out), b (n_out,)]`."""
-        return [self.W, self.b]

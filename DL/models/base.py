@@ -345,3 +345,18 @@ class Layer(Model):
     def L2_sqr(self):
         """Symbolic scalar: the sum of w ** 2 over `weights`."""
         return L2_sqr(self.weights)
+
+
+class WeightLayer(Layer):
+    """A layer of one weight `W` and one bias `b` (HiddenLayer, ConvLayer): params `[W, b]`;
+    L1 and L2_sqr cover W."""
+
+    @property
+    def weights(self):
+        """The matrices L1 and L2_sqr penalize."""
+        return [self.W]
+
+    @property
+    def params(self):
+        """`[W, b]`."""
+        return [self.W, self.b]

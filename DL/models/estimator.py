@@ -267,7 +267,8 @@ class StateEstimator(Model):
         predictor's input} for inputs = (obs, act); dropout when `train`.  (`mask` is unused:
         the recurrence runs over every step; `loss(mask=...)` leaves padding out.)"""
         obs, act = inputs
-        h, k = self.recurrence(chain(self.observation, obs, train=train), chain(self.action, act, train=train), train)
+        obs_features, act_features = chain(self.observation, obs, train=train), chain(self.action, act, train=train)
+        h, k = self.recurrence(obs_features, act_features, train)
         top = chain(self.predictor[:-1], h if self.predict_from == "h" else k, train=train)
         return {"output": self.outputLayer.apply(top, train=train), "h": h, "k": k, "top": top}
 

@@ -27,6 +27,7 @@ import numpy
 from DL import state, updates as update_rules
 from DL.backend import T, function, grad, graph_inputs, random_updates, static_shapes
 from DL.optimizers.metrics import as_metric
+from DL.optimizers.notice import FirstCalls
 from DL.utils import flatten
 
 SETS = ("train", "valid", "test")
@@ -294,6 +295,8 @@ class TrainingFunctions(tuple):
     n_batches(name)   minibatches in a set (the last one may be partial)
     metric            what the errors measure (a DL.optimizers.metrics.Metric)
     sizes, batch_size, guarded
+    first_calls       says, through its `write`, when a function's first call compiles
+                      for long (DL.optimizers.notice); silent unless given a `write`
 
     `set_error` computes a set's error from its minibatch function (default:
     `DL.optimizers.compiling.set_error`, exact over every example)."""
@@ -304,10 +307,12 @@ class TrainingFunctions(tuple):
         functions.sizes, functions.batch_size, functions.guarded = list(sizes), batch_size, guarded
         functions.metric = as_metric(metric)
         functions.set_error = set_error
+        functions.first_calls = FirstCalls()  # silent; optimize gives it its progress bar's `write`
         return functions
 
     def train(self, index):
-        outputs = self.train_model(index)
+        with self.first_calls("the training step"):
+            outputs = self.train_model(index)
         if not self.guarded:
             return float(outputs)
         cost, finite = outputs
@@ -319,8 +324,9 @@ class TrainingFunctions(tuple):
         return -(-self.sizes[SETS.index(name)] // self.batch_size)
 
     def error(self, name, batches=None):
-        return self.set_error(self.error_functions[name], self.sizes[SETS.index(name)], self.batch_size,
-                              batches)
+        with self.first_calls("the %s set's error function" % name):
+            return self.set_error(self.error_functions[name], self.sizes[SETS.index(name)], self.batch_size,
+                                  batches)
 
     def validate(self):
         return self.error("valid")

@@ -47,6 +47,7 @@ from DL.optimizers.compiling import (TrainingFunctions, check_dataset, check_gra
 from DL.optimizers.early_stopping import EarlyStopping, tutorial_frequency
 from DL.optimizers.loop import LoopState, train_loop
 from DL.optimizers.metrics import as_metric
+from DL.optimizers.notice import FirstCalls
 from DL.optimizers.records import RunLog
 
 
@@ -197,6 +198,8 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
               % (optimizer, sizes[0], n_train_batches, batch_size, compile_seconds,
                  "" if resume is None else "; resumed from %s at epoch %d, minibatch %d"
                  % (resume, state.epoch, state.minibatch)))
+    if progress or verbose:  # a first call that compiles for long says so (DL.optimizers.notice)
+        functions.first_calls = FirstCalls(lambda line: bar.write(line, True))
     callbacks = [bar]
     if checkpoint is not None:  # saves before the best parameters are put back, and before the guard stops
         callbacks.append(Checkpointing(training_state, checkpoint, checkpoint_every, keep_best))
