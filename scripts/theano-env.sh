@@ -16,15 +16,22 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 VENV="${THEANO_VENV:-.venv-theano}"
 PY="$VENV/bin/python"
-# What CI runs on Theano: the core, the recurrent models, the estimators, io and checkpoints.
+# What CI runs on Theano: the core, the recurrent models, the estimators, io and checkpoints,
+# the engine view's Theano names checked against Theano itself, convolution and pooling
+# (Theano's own, through DL.engine.conv, checked against the same references as DL's Ops),
+# and the layer contract and the convolutional layers on Theano's graphs.
 CORE_TESTS=(tests/test_updates.py tests/test_losses.py tests/test_feedforward.py tests/test_optimize.py
             tests/test_rnn.py tests/test_mrnn.py tests/test_lstm.py
             tests/test_use.py tests/test_muse.py tests/test_sse.py tests/test_euse.py
-            tests/test_io.py tests/test_checkpoint.py tests/test_crash_safe.py tests/test_denormals.py)
+            tests/test_io.py tests/test_checkpoint.py tests/test_crash_safe.py tests/test_denormals.py
+            tests/test_theano_view.py tests/test_conv.py tests/test_pool.py
+            tests/test_contract.py tests/test_conv_layers.py)
 # Left out of the core run: it starts a dozen fresh processes, each paying Theano's import and
 # module loading (434 s of the core run's 41 min, measured 2026-11-30 on the busy 2 cores).
 # It passes on Theano: `scripts/theano-env.sh tests/test_checkpoint.py` runs it.
 CORE_DESELECT=(--deselect tests/test_checkpoint.py::test_killed_runs_resume_bit_for_bit)
+# Also left out: tests/test_theano_scripts.py, eight Theano-style scripts trained in fresh
+# processes (about 10 min on Theano, whose scan runs its Python loop on 3.11); name it to run it.
 # Versions that install from wheels (no build) on Python 3.11 beside numpy 1.23.5.
 REQUIREMENTS=("numpy==1.23.5" "scipy==1.10.1" "theano==1.0.5" "matplotlib<3.9" "tqdm>=4.60"
               "sparkprob>=0.1" "scikit-learn==1.5.2" "pytest>=7.4" "hypothesis>=6.80"

@@ -86,7 +86,7 @@ def test_shared_function_grad_scan_clone_work_together():
 # --- random streams -------------------------------------------------------------
 
 DRAWS = {
-    "binomial": dict(p=0.3),
+    "binomial": dict(p=0.3, dtype=floatX),
     "uniform": dict(low=-2.0, high=1.0),
     "normal": dict(avg=1.0, std=2.0),
 }
@@ -141,6 +141,14 @@ def test_draws_advance_when_updates_are_included(distribution):
     srng = RandomStreams(seed=3)
     f = function([], draw(srng, distribution, (50,)), updates=srng.updates())
     assert not numpy.array_equal(f(), f())
+
+
+def test_theanos_default_dtypes():
+    """As Theano's RandomStreams: counts are int64 unless asked, floats are floatX."""
+    srng = RandomStreams(seed=1)
+    assert srng.binomial(size=(2,), p=0.5).dtype == "int64"
+    assert srng.uniform(size=(2,)).dtype == floatX and srng.normal(size=(2,)).dtype == floatX
+    assert srng.uniform(size=(2,), low=T.dscalar()).dtype == "float64"  # widened by its parameters
 
 
 def test_each_draw_records_its_update():

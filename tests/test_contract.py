@@ -130,7 +130,7 @@ def targets_for(model):
     """Targets y for loss and errors, or None for a model that takes none."""
     output = model.output_deterministic
     if model.outputActivation == "softmax":
-        return T.TensorType("int64", shape=(None,) * (output.ndim - 1))("y")
+        return {1: T.lvector, 2: T.lmatrix}[output.ndim - 1]("y")
     return output.type("y")
 
 

@@ -100,6 +100,7 @@ from DL.models.RNN import RNN
 from DL.optimizers import optimize
 from DL.pooling import mean_pool
 from DL.utils import flatten, load_data
+from DL.engine.conv import conv2d, pool_2d
 rng = numpy.random.RandomState(0)
 data = [[rng.rand(40, 6).astype("float32"), (rng.rand(40) > 0.5).astype("int32")] for _ in range(3)]
 for mode in DL_MODES:
@@ -114,6 +115,10 @@ for mode in DL_MODES:
         rng.rand(3, 4, 6).astype("float32"))
     rnn = RNN(rng, s, 6, 5, 2)
     function([s], T.grad(rnn.output.sum(), rnn.hiddenLayer.W), mode=mode)(rng.rand(3, 4, 6).astype("float32"))
+    images, filters = T.tensor4("images"), T.tensor4("filters")
+    feature_maps = pool_2d(conv2d(images, filters, border_mode="half", filter_flip=False), (2, 2))
+    function([images, filters], T.grad(feature_maps.sum(), [images, filters]), mode=mode)(
+        rng.rand(2, 3, 9, 7).astype("float32"), rng.rand(4, 3, 3, 3).astype("float32"))
 """
 
 MODES = ["NUMBA", "CVM", "JAX"]  # the pure-PyTensor graphs run in each
@@ -205,3 +210,83 @@ def test_importing_DL_changes_no_malloc_setting_and_no_engine_flag():
                             env=dict(os.environ, DL_MALLOC_TUNING=""))
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [False, True]
+
+
+# The engine view (DL.engine.theano_view): Theano's module tree and truthy variables,
+# built beside PyTensor's modules and classes, none of which it changes.
+VIEW_WORK = r"""
+import json
+import numpy
+import pytensor, pytensor.tensor as pt
+from pytensor.tensor.type import TensorType
+from pytensor.tensor.variable import TensorVariable
+
+def refuses_bool(variable):
+    try:
+        bool(variable)
+    except TypeError:
+        return True
+    return False
+
+def state():
+    return {"bool": repr(TensorVariable.__bool__), "eq": repr(TensorType.__eq__),
+            "hash": repr(TensorType.__hash__), "variable_type": repr(TensorType.variable_type),
+            "tensor_names": sorted(vars(pt)), "config_device": hasattr(pytensor.config, "device"),
+            "variable_class": type(pt.matrix()).__name__, "refuses": [refuses_bool(pt.matrix()),
+            refuses_bool(pytensor.shared(numpy.ones(2))), refuses_bool(pt.TensorType("float32", (None,))())]}
+
+before = state()
+from DL.backend import theano, T
+x, s = T.matrix("x"), theano.shared(numpy.ones((2, 2), dtype="float32"))
+typed = T.TensorType("float32", (False, False))("typed")
+srng = theano.sandbox.rng_mrg.MRG_RandomStreams(1)
+y = theano.tensor.nnet.relu(x + s + typed) * srng.uniform(x.shape)
+theano.function([x, typed], y)(numpy.ones((2, 2), "float32"), numpy.ones((2, 2), "float32"))
+assert bool(x) and bool(s) and bool(typed) and theano.config.device == "cpu"
+print(json.dumps({"before": before, "after": state()}))
+"""
+
+
+def test_the_engine_view_changes_no_pytensor_module_or_class():
+    result = subprocess.run([sys.executable, "-c", VIEW_WORK], capture_output=True, text=True, timeout=600,
+                            env=dict(os.environ, DL_MALLOC_TUNING=""))
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["before"] == report["after"]
+    assert report["after"]["refuses"] == [True, True, True]  # PyTensor's own variables refuse bool
+    assert report["after"]["variable_class"] == "TensorVariable" and not report["after"]["config_device"]
+
+
+# DL's convolution and pooling compiled on Numba and JAX: which dispatch entries appear.
+CONV_WORK = r"""
+import json, numpy
+from pytensor.link.numba.dispatch import basic as numba_basic
+from pytensor.link.jax.dispatch import jax_funcify
+registries = (numba_basic.numba_funcify_and_cache_key.registry, numba_basic.numba_funcify.registry,
+              jax_funcify.registry)
+before = [dict(registry) for registry in registries]
+from DL.backend import T, function
+from DL.engine.conv import conv2d, pool_2d
+x, W = T.tensor4("x"), T.tensor4("W")
+out = pool_2d(conv2d(x, W, subsample=(2, 1)), (2, 2), mode="average_exc_pad")
+for mode in ("NUMBA", "JAX"):
+    function([x, W], T.grad(out.sum(), [x, W]), mode=mode)(numpy.ones((2, 3, 9, 7), "float32"),
+                                                           numpy.ones((4, 3, 3, 2), "float32"))
+added = [sorted(c.__module__ + "." + c.__name__ for c in r if c not in b) for r, b in zip(registries, before)]
+replaced = [str(c) for r, b in zip(registries, before) for c in b if r[c] is not b[c]]
+print(json.dumps([added, replaced]))
+"""
+
+
+def test_conv_and_pool_register_engine_code_for_DLs_own_op_classes_only():
+    """Compiling DL's convolution and pooling on Numba and JAX adds dispatch entries for
+    DL's Op classes (DL.engine.conv_op, DL.engine.pool_op) and replaces none."""
+    finished = subprocess.run([sys.executable, "-c", CONV_WORK], capture_output=True, text=True, timeout=600,
+                              env=dict(os.environ, DL_MALLOC_TUNING=""))
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    added, replaced = json.loads(finished.stdout.strip().splitlines()[-1])
+    own = {"DL.engine.conv_op.Conv2d", "DL.engine.conv_op.Conv2dGradFilters", "DL.engine.conv_op.Conv2dGradInput",
+           "DL.engine.pool_op.Pool2d", "DL.engine.pool_op.Pool2dGrad"}
+    for classes in added:  # (DL's function also brings its Ops for tanh and dimension shuffles)
+        assert own <= set(classes) and all(name.startswith("DL.engine.") for name in classes), classes
+    assert replaced == []

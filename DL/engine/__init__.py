@@ -1,6 +1,8 @@
 """DL's engine internals, apart from the modules users import.
 
     backend.py        engine selection (PyTensor or legacy Theano); DL.backend re-exports it
+    theano_view/      Theano 1.0's module tree over the engine (`theano`, `T`): DL's names
+                      where DL has one (nnet, bn, rng_mrg, conv2d, ...), the engine's otherwise
     mode.py           the mode DL compiles with: the user's, plus rewrites to DL's own Ops
     numba_kernels.py  DL's Ops for PyTensor's Numba engine (tanh, dimension shuffles)
                       and the scalar functions of DL's Numba code

@@ -5,19 +5,21 @@ Theano.  The default engine is PyTensor, the maintained continuation of
 Theano; legacy Theano 1.0.5 is chosen with ``DL_BACKEND=theano``.  Whatever
 differs between the two stays in this file.
 
-Exports: ``theano`` (the engine module, whose ``function`` and ``scan`` are
-DL's), ``T`` (its tensor module, with ``T.nnet`` and
+Exports: ``theano`` (the engine view: Theano 1.0's module tree over the engine,
+whose ``function`` and ``scan`` are DL's; DL.engine.theano_view), ``T``
+(``theano.tensor``, with ``T.nnet``, ``T.signal.pool`` and
 ``T.shared_randomstreams`` on both engines), ``shared``, ``function``, ``scan``,
 ``grad``, ``clone``, ``RandomStreams``, ``floatX``, ``BACKEND`` and the small
 helpers ``logits_of_softmax`` / ``logits_of_sigmoid`` that the stable losses use.
 """
 import os
 import sys
-import types
 import warnings
 import weakref
 
 import numpy
+
+from DL.engine.theano_view import root as _view_root
 
 BACKEND = os.environ.get("DL_BACKEND", "pytensor").strip().lower()
 _ENGINES = ("pytensor", "theano")
@@ -47,37 +49,6 @@ if BACKEND == "pytensor":
     if not _user_chose_floatX("PYTENSOR_FLAGS", "~/.pytensorrc"):
         _engine.config.floatX = "float32"
 
-    # `T.nnet` as legacy scripts spell it.
-    _nnet = types.SimpleNamespace(
-        sigmoid=_tensor.sigmoid,
-        softplus=_tensor.softplus,
-        relu=lambda x: _tensor.maximum(x, 0),
-        softmax=lambda x: _tensor.special.softmax(x, axis=-1),
-        log_softmax=lambda x: _tensor.special.log_softmax(x, axis=-1),
-    )
-
-    class _TensorModule(types.ModuleType):
-        """pytensor.tensor, plus the `nnet` and `shared_randomstreams` namespaces
-        Theano code expects (`T.shared_randomstreams.RandomStreams(seed)` is DL's
-        RandomStreams, below)."""
-
-        def __getattr__(self, name):
-            if name == "nnet":
-                return _nnet
-            if name == "shared_randomstreams":
-                return types.SimpleNamespace(RandomStreams=RandomStreams)
-            return getattr(_tensor, name)
-
-        def __reduce__(self):
-            # pickled by name, so a function using T can be sent to other processes
-            # (DL.sweep's Dask workers): it unpickles as that process's DL.backend.T
-            return _tensor_module, ()
-
-    T = _TensorModule("T", _tensor.__doc__)
-
-    def _tensor_module():
-        return T
-
     def softmax(x):
         return _tensor.special.softmax(x, axis=-1)
 
@@ -100,7 +71,6 @@ else:  # legacy Theano 1.0.5
     if "blas.ldflags" not in os.environ["THEANO_FLAGS"]:
         os.environ["THEANO_FLAGS"] += ",blas.ldflags="
     import theano as _engine
-    import theano.tensor as T
     from theano.tensor.nnet import Softmax as _SoftmaxOp
     from theano.tensor.nnet.sigm import ScalarSigmoid as _ScalarSigmoid
 
@@ -109,11 +79,6 @@ else:  # legacy Theano 1.0.5
     # in Python (theano.scan_module.scan_op falls back on ImportError).
     if sys.version_info >= (3, 11):
         sys.modules.setdefault("theano.scan_module.scan_perform_ext", None)
-
-    # DL's modules use PyTensor's spellings; legacy Theano keeps these two in T.nnet.
-    for _name in ("sigmoid", "softplus"):
-        if not hasattr(T, _name):
-            setattr(T, _name, getattr(T.nnet, _name))
 
     if not _user_chose_floatX("THEANO_FLAGS", "~/.theanorc"):
         _engine.config.floatX = "float32"
@@ -303,7 +268,7 @@ def random_updates(outputs, existing=()):
 
 
 class RandomStreams(object):
-    """Theano's old RandomStreams interface, on either engine.
+    """Theano's RandomStreams (`theano.tensor.shared_randomstreams`), on either engine.
 
     Each draw gets its own shared generator, seeded from this stream's seed,
     and records the generator's update.  As in Theano, that update is also the
@@ -313,16 +278,25 @@ class RandomStreams(object):
     the seed.  ``srng.updates()`` (or a model's ``.updates``) lists the same
     pairs, for code that passes them explicitly (an explicit update replaces
     the default one; nothing advances twice); ``no_default_updates=True``
-    compiles a function whose draws stay fixed.
+    compiles a function whose draws stay fixed.  A draw inside the step of a
+    `scan` comes back in the updates that `scan` returns, as in Theano.
+
+    The methods are Theano 1.0's, with its arguments and defaults: `size` is a
+    tuple (of ints or scalars) or a symbolic vector, or None for the shape of
+    the parameters; `ndim`, when given, must be the result's; `dtype` defaults
+    to int64 for counts and indices and to floatX (or the parameters' wider
+    float type) for `uniform` and `normal`.  The numbers differ from Theano's
+    (another generator); their distributions do not.
 
     >>> srng = RandomStreams(seed=1)
-    >>> mask = srng.binomial(size=(3,), p=0.5)
+    >>> mask = srng.binomial(size=(3,), p=0.5, dtype=floatX)
     >>> f = function([], mask)      # a new mask at every call
     """
 
     def __init__(self, seed=None):
         self._seeder = numpy.random.RandomState(seed)
         self._updates = []
+        self._reseeders = []  # one per draw: sets its generator back to a given seed
         self.state_updates = self._updates  # Theano's name for the same list
 
     def _next_seed(self):
@@ -332,10 +306,29 @@ class RandomStreams(object):
         """The (shared generator, next state) pairs of every draw so far."""
         return list(self._updates)
 
+    def seed(self, seed=None):
+        """Start every generator drawn so far (and later ones) again from `seed`,
+        as a new stream with that seed would."""
+        self._seeder = numpy.random.RandomState(seed)
+        for reseed in self._reseeders:
+            reseed(self._next_seed())
+
     if BACKEND == "pytensor":
-        def _draw(self, distribution, *args, **kwargs):
+        # Theano's method -> (PyTensor's method, how Theano's parameters map to its arguments)
+        _ENGINE_CALLS = {
+            "binomial": ("binomial", lambda n, p: ((n, p), {})),
+            "uniform": ("uniform", lambda low, high: ((low, high), {})),
+            "normal": ("normal", lambda avg, std: ((avg, std), {})),
+            "multinomial": ("multinomial", lambda n, pvals: ((n, pvals), {})),
+            "choice": ("choice", lambda a, replace, p: ((a,), dict(replace=replace, p=p))),
+            "random_integers": ("integers", lambda low, high: ((low, high + 1), {})),  # high included
+        }
+
+        def _draw(self, distribution, size, params):
+            method, arguments = self._ENGINE_CALLS[distribution]
+            args, kwargs = arguments(**params)
             rng = _engine.tensor.random.shared_rng(seed=self._next_seed())
-            next_rng, sample = getattr(rng, distribution)(*args, **kwargs)
+            next_rng, sample = getattr(rng, method)(*args, size=size, **kwargs)
             # Theano's RandomStreams set this; PyTensor still honours it (and warns that
             # setting it is deprecated in favour of explicit updates, which DL also keeps).
             with warnings.catch_warnings():
@@ -343,52 +336,67 @@ class RandomStreams(object):
                                         category=DeprecationWarning)
                 rng.default_update = next_rng
             self._updates.append((rng, next_rng))
+            self._reseeders.append(lambda seed: rng.set_value(numpy.random.default_rng(seed)))
             _RANDOM_UPDATES[rng] = next_rng
             return sample
     else:
-        def _draw(self, distribution, *args, **kwargs):
+        def _draw(self, distribution, size, params):
             from theano.tensor.shared_randomstreams import RandomStreams as _Legacy
             legacy = _Legacy(seed=self._next_seed())
-            sample = getattr(legacy, distribution)(*args, **kwargs)  # sets Theano's default_update
+            sample = getattr(legacy, distribution)(size=size, **params)  # sets Theano's default_update
             self._updates.extend(legacy.state_updates)
+            self._reseeders.append(legacy.seed)
             _RANDOM_UPDATES.update(dict(legacy.state_updates))
             return sample
 
-    def binomial(self, size, n=1, p=0.5, dtype=None):
-        sample = self._draw("binomial", n, p, size=size) if BACKEND == "pytensor" \
-            else self._draw("binomial", size=size, n=n, p=p)
-        return T.cast(sample, dtype or floatX)
+    def _sample(self, distribution, size, ndim, dtype, **params):
+        """A draw of `distribution`, cast to `dtype`, checked against `ndim`."""
+        sample = T.cast(self._draw(distribution, size, params), dtype)
+        if ndim is not None and sample.ndim != ndim:
+            raise ValueError("RandomStreams.%s: ndim=%d, but size %s and the parameters give a %d-d "
+                             "sample" % (distribution, ndim, size, sample.ndim))
+        return sample
 
-    def uniform(self, size, low=0.0, high=1.0, dtype=None):
-        sample = self._draw("uniform", low, high, size=size) if BACKEND == "pytensor" \
-            else self._draw("uniform", size=size, low=low, high=high)
-        return T.cast(sample, dtype or floatX)
+    def _float_dtype(self, dtype, *params):
+        """`dtype`, or floatX widened to the symbolic or NumPy parameters' float types."""
+        if dtype is not None:
+            return dtype
+        typed = [str(p.dtype) for p in params if hasattr(p, "dtype") and "float" in str(p.dtype)]
+        return str(numpy.result_type(floatX, *typed))
 
-    def normal(self, size, avg=0.0, std=1.0, dtype=None):
-        sample = self._draw("normal", avg, std, size=size) if BACKEND == "pytensor" \
-            else self._draw("normal", size=size, avg=avg, std=std)
-        return T.cast(sample, dtype or floatX)
+    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64"):
+        """Successes in `n` trials of probability `p` (n=1: a {0, 1} mask)."""
+        return self._sample("binomial", size, ndim, dtype, n=n, p=p)
+
+    def uniform(self, size=None, low=0.0, high=1.0, ndim=None, dtype=None):
+        """Uniform on [low, high)."""
+        return self._sample("uniform", size, ndim, self._float_dtype(dtype, low, high), low=low, high=high)
+
+    def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None):
+        """Normal with mean `avg` and standard deviation `std`."""
+        return self._sample("normal", size, ndim, self._float_dtype(dtype, avg, std), avg=avg, std=std)
+
+    def multinomial(self, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64"):
+        """Counts of `n` draws among the categories of `pvals` `(..., n_categories)`;
+        the sample is `size + (n_categories,)` (size None: pvals' shape)."""
+        return self._sample("multinomial", size, ndim, dtype, n=n, pvals=pvals)
+
+    def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64"):
+        """Elements of `a` (of range(a) for an integer), with probabilities `p`."""
+        return self._sample("choice", size, ndim, dtype, a=a, replace=replace, p=p)
+
+    def random_integers(self, size=None, low=0, high=1, ndim=None, dtype="int64"):
+        """Integers uniform on [low, high], both ends included."""
+        return self._sample("random_integers", size, ndim, dtype, low=low, high=high)
 
 
-class _EngineModule(types.ModuleType):
-    """The engine module as `from DL.backend import theano` gives it: every name is
-    the engine's own (`theano.shared`, `theano.config`, `theano.tensor`, ...)
-    except `function` and `scan`, which are DL's (above): a script's own
-    `theano.function([x], model.pred)` takes float64 and int64 arrays into float32
-    inputs, as it did when Theano's floatX was float64, and compiles with DL's
-    rewrites.  The engine module itself is not changed: other code that imports
-    pytensor or theano gets it as it is."""
-
-    def __getattr__(self, name):
-        return getattr(_engine, name)
-
-    def __dir__(self):
-        return sorted(set(dir(_engine)) | set(self.__dict__))
-
-
-theano = _EngineModule(_engine.__name__, _EngineModule.__doc__)
-theano.function = function
-theano.scan = scan
+# The engine view: Theano 1.0's module tree (DL.engine.theano_view), whose
+# `function` and `scan` are DL's (above), `theano.tensor is T`, and whose other
+# names are DL's where DL has one (T.nnet, theano.sandbox.rng_mrg, ...) and the
+# engine's otherwise.  The engine's own modules are not changed: other code that
+# imports pytensor or theano gets them as they are.
+theano = _view_root(BACKEND)
+T = theano.tensor
 
 from DL.engine.denormals import flushed as flush_denormals  # noqa: E402
 

@@ -60,7 +60,8 @@ def static_shape(variable, given=None):
     value = getattr(variable, "data", None)
     if value is None and hasattr(variable, "get_value"):
         value = variable.get_value(borrow=True)
-    for source in (variable.type.shape, getattr(value, "shape", None)):
+    # (legacy Theano's types carry no shape, only broadcastable flags)
+    for source in (getattr(variable.type, "shape", None), getattr(value, "shape", None)):
         if source is not None and len(source) == variable.ndim:
             known = [k if k is not None else s for k, s in zip(known, source)]
     return known
