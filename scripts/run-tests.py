@@ -37,8 +37,9 @@ COUNTS = re.compile(r"(\d+) (passed|failed|errors?|skipped|deselected|xfailed|xp
 # cache): each gets a process of its own, started first, and the short ones fill in around
 # them.  The order only affects how soon the suite ends, never what it checks.
 LONG_MODULES = ["test_examples_estimators", "test_learning", "test_examples_recurrent", "test_examples_mnist",
-                "test_sweep", "test_original_style", "test_checkpoint", "test_reproducible", "test_viz",
-                "test_euse", "test_sse", "test_muse", "test_use", "test_loop", "test_isolation",
+                "test_examples_cnn", "test_theano_scripts", "test_sweep", "test_original_style", "test_checkpoint",
+                "test_cnn_resume", "test_reproducible", "test_viz", "test_euse", "test_sse", "test_muse",
+                "test_use", "test_loop", "test_isolation", "test_conv", "test_contract", "test_recurrence",
                 "test_cache_keys", "test_optimize"]
 
 
