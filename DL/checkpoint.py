@@ -115,6 +115,8 @@ class TrainingState(object):
     """The shared variables a training function changes, sorted by kind.
 
     params      the trained parameters (in the order given)
+    best        what the best validation's copy holds: the parameters, then the model
+                state the training path moves (batch normalization's statistics)
     state       the other updated tensors (update-rule and model state)
     generators  the updated random generators
 
@@ -122,8 +124,9 @@ class TrainingState(object):
     order of its updates; `config` (JSON) says what the run is, and must match
     on resume."""
 
-    def __init__(self, params, updated, config):
+    def __init__(self, params, updated, config, best=None):
         self.params = list(params)
+        self.best = self.params if best is None else list(best)  # what KeepBest keeps: params, model state
         param_ids = set(id(p) for p in self.params)
         others = [v for v in _unique(updated) if id(v) not in param_ids]
         self.generators = [v for v in others if is_random_generator(v)]
@@ -181,7 +184,7 @@ class TrainingState(object):
             raise CheckpointError("%s is not a training checkpoint (its arrays are not "
                                   "[params, best params, state])" % path)
         for kind, variables, values in (("parameter", self.params, arrays[0]),
-                                        ("best parameter", self.params, arrays[1]),
+                                        ("best parameter", self.best, arrays[1]),
                                         ("optimizer state variable", self.state, arrays[2])):
             _check_fit(path, kind, variables, values)
         kinds = [state.get("bit_generator") for state in meta["generators"]]

@@ -38,7 +38,7 @@ import json
 import os
 import time
 
-from DL import backend, checkpoint as checkpoints
+from DL import backend, checkpoint as checkpoints, state as model_state
 from DL.backend import function
 # NonFiniteCostError and compile_functions are also importable from here, as before
 from DL.optimizers.callbacks import Checkpointing, KeepBest, NonFiniteCostError, NonFiniteGuard, Progress  # noqa: F401
@@ -182,10 +182,14 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
     compile_seconds = time.time() - start
     functions = TrainingFunctions(compiled[:3], sizes, batch_size, True, metric, set_error)
 
-    state, keep_best = LoopState(n_train_batches, stopping), KeepBest(params)
+    # The best validation's parameters are put back at the end, with the model state the
+    # training path moves beside them (batch normalization's running statistics, DL.state).
+    kept = list(params) + [variable for variable, _ in model_state.updates([cost])
+                           if all(variable is not param for param in params)]
+    state, keep_best = LoopState(n_train_batches, stopping), KeepBest(kept)
     training_state = None
     if checkpoint is not None or resume is not None:
-        training_state = checkpoints.TrainingState(params, compiled[3], {
+        training_state = checkpoints.TrainingState(params, compiled[3], best=kept, config={
             "optimizer": optimizer, "batch_size": batch_size, "set_sizes": list(sizes),
             "rule_options": json.loads(json.dumps(rule_options, default=repr))})
     if resume is not None:
