@@ -7,6 +7,7 @@ Each view is a plain function:
     plot_history(result.history, 'history.png')  training cost, validation and test error per epoch
     plot_curves({label: [history, ...]}, 'curves.png')  validation curves of many runs, mean over seeds
     embedding_map(vectors, labels, 'map.png')    2-D t-SNE of learned vectors, coloured by label
+    filter_grid(conv.W, 'filters.png')           a convolutional layer's filters, one small image each
     neighbour_agreement(points, labels, k)       how often a point's neighbours share its label
 
 The sparkprob rows are text, for a terminal: a state estimator's predicted
@@ -109,8 +110,11 @@ def _figure(figsize, dpi):
 
 
 def _save(figure, path):
-    """Write the figure as PNG at exactly figsize * dpi pixels (no tight cropping)."""
-    figure.savefig(path, format="png", dpi=figure.dpi)
+    """Write the figure as PNG at exactly figsize * dpi pixels (no tight cropping),
+    atomically: a crash mid-write leaves the old picture or the new one, never half."""
+    from DL.durable import atomic_write
+    with atomic_write(path) as stream:
+        figure.savefig(stream, format="png", dpi=figure.dpi)
     return path
 
 
@@ -256,6 +260,82 @@ def plot_curves(curves, path, key="valid_error", title=None, percent=True, figsi
         axes.grid(alpha=0.3)
         axes.legend(loc="upper right", fontsize="x-small")
     return _save(figure, path)
+
+
+# --- convolution filters --------------------------------------------------------
+
+def _filters(W):
+    """`W` (an array, or a shared variable) as a float `(n_out, n_in, h, w)` array, n_in 1 or 3."""
+    if hasattr(W, "get_value"):
+        W = W.get_value()
+    try:
+        array = numpy.asarray(W, dtype="float64")
+    except (TypeError, ValueError):
+        raise ValueError("W must be a numeric array of filters (n_out, n_in, height, width)") from None
+    if array.ndim != 4:
+        raise ValueError("W must be 4-D filters (n_out, n_in, height, width), as ConvLayer.W, got shape %s"
+                         % (array.shape,))
+    if array.shape[1] not in (1, 3) or 0 in array.shape:
+        raise ValueError("W's filters must have 1 channel (gray) or 3 (RGB) to be drawn as images, got "
+                         "shape %s; pass one channel, e.g. W[:, :1]" % (array.shape,))
+    if not numpy.all(numpy.isfinite(array)):
+        raise ValueError("W holds NaN or infinite values")
+    return array
+
+
+def _grid(n_filters, columns):
+    """(rows, columns) of a grid of n_filters: columns default ceil(sqrt(n_filters))."""
+    columns = int(numpy.ceil(numpy.sqrt(n_filters))) if columns is None else columns
+    if not isinstance(columns, numbers.Integral) or isinstance(columns, bool) or columns < 1:
+        raise ValueError("columns must be an integer >= 1, got %r" % (columns,))
+    return -(-n_filters // columns), int(columns)
+
+
+def filter_tiles(W, columns=None, gap=1):
+    """The filters of W `(n_out, n_in, h, w)` side by side in one image, row by row.
+
+    Each filter is scaled to its own range, (f - min f) / (max f - min f) (a
+    constant filter is 0.5), so the picture shows its pattern, not its size.
+    Tiles are `gap` pixels apart on a white (1.0) background, `columns` a row
+    (default ceil(sqrt(n_out))), rows = ceil(n_out / columns).  Returns
+    `(rows (h + gap) - gap, columns (w + gap) - gap)` for gray filters (n_in = 1),
+    with a last axis of 3 for RGB."""
+    array = _filters(W)
+    n_out, n_in, height, width = array.shape
+    rows, columns = _grid(n_out, columns)
+    if not isinstance(gap, numbers.Integral) or gap < 0:
+        raise ValueError("gap must be an integer >= 0 (pixels between the filters), got %r" % (gap,))
+    low = array.min(axis=(1, 2, 3), keepdims=True)
+    spread = array.max(axis=(1, 2, 3), keepdims=True) - low
+    scaled = numpy.where(spread > 0, (array - low) / numpy.where(spread > 0, spread, 1), 0.5)
+    tiles = numpy.ones((rows * (height + gap) - gap, columns * (width + gap) - gap, n_in))
+    for i, tile in enumerate(scaled):
+        top, left = (i // columns) * (height + gap), (i % columns) * (width + gap)
+        tiles[top:top + height, left:left + width] = tile.transpose(1, 2, 0)  # channels last
+    return tiles[:, :, 0] if n_in == 1 else tiles
+
+
+def filter_grid(W, path=None, columns=None, title=None, figsize=None, dpi=100):
+    """A convolutional layer's filters as a grid of small images (a PNG, or a figure).
+
+    W        `(n_out, n_in, height, width)`, e.g. `lenet.convLayers[0].W` (a shared
+             variable or an array); n_in = 1 is drawn in gray (dark low, light
+             high), n_in = 3 as RGB; each filter scaled to its own range (`filter_tiles`)
+    path     where to write the PNG (its folder must exist); None: return the figure
+    columns  filters per row (default ceil(sqrt(n_out)))
+    Returns `path`, or the matplotlib Figure when path is None.  The image is
+    figsize * dpi pixels; figsize defaults to half an inch a filter (at least an inch each
+    way), and 0.3 inch more height for a title."""
+    array = _filters(W)
+    rows, columns = _grid(len(array), columns)
+    path = None if path is None else _png_path(path)
+    figure = _figure(figsize or (max(1.0, 0.5 * columns), max(1.0, 0.5 * rows) + (0.3 if title else 0)), dpi)
+    axes = figure.subplots()
+    axes.imshow(filter_tiles(array, columns), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    axes.set_axis_off()
+    if title:
+        axes.set_title(title, fontsize="small")
+    return figure if path is None else _save(figure, path)
 
 
 # --- embedding maps -------------------------------------------------------------

@@ -10,6 +10,10 @@ weights, the same update rule and the same minibatches in the same order:
             100 steps), batch 64: embedding 128 -> LSTM 128 -> mean over the valid
             steps -> softmax 2, adadelta
     rnn     Elman RNN 5-50-3 on the lag task (lag_softmax, 20 steps), batch 20, SGD
+    lenet64   the deeplearning.net tutorial's LeNet on MNIST (conv 20@5x5, max pool 2x2,
+              tanh, conv 50@5x5, max pool 2x2, tanh, 500 tanh units, softmax), SGD lr 0.1,
+              batch 64; PyTorch's side is nn.Conv2d, nn.MaxPool2d and tanh
+    lenet256  the same, batch 256
 
 Sides: DL on PyTensor (the default mode, and any --dl-modes), PyTorch (CPU,
 eager, --threads threads) and, when .venv-theano exists
@@ -33,6 +37,7 @@ first minibatches are compared with PyTorch's (float32, relative tolerance
     python benchmarks/compare.py                              # everything (20-40 minutes on 2 cores)
     python benchmarks/compare.py --workloads mlp20 --scale 0.2 --repeats 3   # a quick look
     python benchmarks/compare.py --dl-modes CVM,NUMBA         # also DL in other PyTensor modes
+    python benchmarks/compare.py --workloads lenet64,lenet256 --threads 1 --theano no   # the convolutional net
     python benchmarks/compare.py --threads 1 --native-openblas  # how benchmarks/README.md's tables were made
 
 On a machine shared with other jobs, two threads per side measure the
@@ -40,6 +45,7 @@ scheduler (threads waiting for each other) more than the libraries: prefer
 --threads 1 there.
 """
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -57,6 +63,7 @@ THEANO_PYTHON = os.path.join(ROOT, ".venv-theano", "bin", "python")
 CHECK_STEPS = 5
 
 SGD = ("sgd", {"learning_rate": 0.01})
+LENET_SGD = ("sgd", {"learning_rate": 0.1})  # the tutorial's step size
 ADADELTA = ("adadelta", {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-6})
 
 WORKLOADS = {
@@ -68,7 +75,12 @@ WORKLOADS = {
                  title="LSTM 128, IMDB shapes (10000 words, 100 steps), adadelta, batch 64"),
     "rnn": dict(kind="rnn", batch_size=20, rule=SGD, steps=400,
                 title="RNN 5-50-3, lag task (lag_softmax, 20 steps), SGD, batch 20"),
+    "lenet64": dict(kind="lenet", batch_size=64, rule=LENET_SGD, steps=60,
+                    title="LeNet 20@5x5-pool-50@5x5-pool-500-10 (tanh), MNIST, SGD, batch 64"),
+    "lenet256": dict(kind="lenet", batch_size=256, rule=LENET_SGD, steps=15,
+                     title="LeNet 20@5x5-pool-50@5x5-pool-500-10 (tanh), MNIST, SGD, batch 256"),
 }
+LENET_SIZES = dict(n_filters=(20, 50), filter_size=5, n_hidden=500, n_out=10)
 LSTM_SIZES = dict(vocabulary=10000, n_timesteps=100, n_embedding=128, n_units=128, n_out=2)
 RNN_SIZES = dict(n_in=5, n_hidden=50, n_out=3, n_timesteps=20, n_sequences=3000)
 
@@ -140,8 +152,25 @@ def rnn_weights(rng):
             "b_o": zeros(s["n_out"])}
 
 
-DATA = {"mlp": mlp_data, "lstm": lstm_data, "rnn": rnn_data}
-WEIGHTS = {"mlp": mlp_weights, "lstm": lstm_weights, "rnn": rnn_weights}
+def conv_glorot(rng, n_in, n_out, side):
+    """Filters (n_out, n_in, side, side), Glorot-uniform over fan_in + fan_out = (n_in + n_out) side^2."""
+    import numpy
+    bound = numpy.sqrt(6.0 / ((n_in + n_out) * side * side))
+    return rng.uniform(-bound, bound, size=(n_out, n_in, side, side)).astype("float32")
+
+
+def lenet_weights(rng):
+    """DL's LeNet: two convolutions (W1, b1), (W2, b2), the hidden layer (W3 (800, 500), b3), the softmax."""
+    s = LENET_SIZES
+    (n_1, n_2), side = s["n_filters"], s["filter_size"]
+    flat = n_2 * ((((28 - side + 1) // 2) - side + 1) // 2) ** 2
+    return {"W1": conv_glorot(rng, 1, n_1, side), "b1": zeros(n_1), "W2": conv_glorot(rng, n_1, n_2, side),
+            "b2": zeros(n_2), "W3": glorot(rng, flat, s["n_hidden"]), "b3": zeros(s["n_hidden"]),
+            "W4": glorot(rng, s["n_hidden"], s["n_out"]), "b4": zeros(s["n_out"])}
+
+
+DATA = {"mlp": mlp_data, "lstm": lstm_data, "rnn": rnn_data, "lenet": mlp_data}
+WEIGHTS = {"mlp": mlp_weights, "lstm": lstm_weights, "rnn": rnn_weights, "lenet": lenet_weights}
 
 
 def save_workload(kind, path):
@@ -182,6 +211,12 @@ def dl_model(kind, w):
         return [x, t], model, model.loss(t)
     if kind == "lstm":
         return dl_lstm_classifier(rng, w)
+    if kind == "lenet":
+        from DL.models.LeNet import LeNet
+        x, t = T.matrix("x"), T.lvector("t")
+        s = LENET_SIZES
+        model = LeNet(rng=rng, input=x, params=[[w["W%d" % i], w["b%d" % i]] for i in (1, 2, 3, 4)], **s)
+        return [x, t], model, model.loss(t)
     if kind == "rnn":
         from DL.models.RNN import RNN
         x, t = T.tensor3("x"), T.lmatrix("t")
@@ -213,6 +248,25 @@ def dl_lstm_classifier(rng, w):
     model.output = classifier.output
     model.output_deterministic = classifier.output_deterministic
     return [ids, mask, t], model, model.loss(t)
+
+
+def torch_lenet(w):
+    """The same LeNet in PyTorch, as a PyTorch user writes it (pool before tanh, as DL's
+    and the tutorial's), holding the weights `w` (DL's layout: dense W is (n_in, n_out))."""
+    import torch
+    from torch import nn
+    from peers.torch_peers import linear
+
+    def conv(W, b):
+        layer = nn.Conv2d(W.shape[1], W.shape[0], W.shape[2:])
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(W))
+            layer.bias.copy_(torch.from_numpy(b))
+        return layer
+    return nn.Sequential(nn.Unflatten(1, (1, 28, 28)),
+                         conv(w["W1"], w["b1"]), nn.MaxPool2d(2), nn.Tanh(),
+                         conv(w["W2"], w["b2"]), nn.MaxPool2d(2), nn.Tanh(), nn.Flatten(),
+                         linear(w["W3"], w["b3"]), nn.Tanh(), linear(w["W4"], w["b4"]))
 
 
 def dl_lstm_gate_order():
@@ -315,16 +369,22 @@ def worker(args):
     if args.worker == "torch":
         torch.set_num_threads(args.threads)
         gate_order = dl_lstm_gate_order() if kind == "lstm" else None
-        trainer = torch_peers.build(kind, weights, sets[0], batch_size, spec["rule"][0],
-                                    spec["rule"][1], gate_order)
+        if kind == "lenet":  # flat rows in, logits out: trained as the MLP is
+            torch.manual_seed(0)
+            trainer = torch_peers.Trainer("mlp", torch_lenet(weights), sets[0], batch_size, *spec["rule"])
+        else:
+            trainer = torch_peers.build(kind, weights, sets[0], batch_size, spec["rule"][0],
+                                        spec["rule"][1], gate_order)
         error_functions = []
         engine = "torch %s, %d threads" % (torch.__version__, torch.get_num_threads())
     else:
-        from DL.backend import BACKEND, floatX, theano
+        from DL.backend import BACKEND, floatX
         trainer = DLTrainer(kind, sets, weights, batch_size, spec["rule"], mode)
         error_functions = trainer.error_functions
+        # the engine itself (DL.backend.theano is DL's view of it, without a version)
+        version = importlib.import_module(BACKEND).__version__
         engine = "%s %s, floatX %s, mode %s, OpenBLAS %s" % (
-            BACKEND, theano.__version__, floatX, args.mode or "default", "/".join(openblas_cores()) or "?")
+            BACKEND, version, floatX, args.mode or "default", "/".join(openblas_cores()) or "?")
     build_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -557,7 +617,7 @@ def ratio_between(rows, workload, mine, theirs):
 
 
 def print_targets(rows):
-    """Issue 5's targets, judged on this run."""
+    """Issue 5's targets (and issue 24's for LeNet), judged on this run."""
     def judged(name, value, goal, unit="x", at_least=True):
         if value is None:
             return print("  %-44s not measured" % name)
@@ -566,7 +626,7 @@ def print_targets(rows):
                                                            goal, unit, "PASS" if passed else "FAIL"))
     by = {(row["workload"], row["side"]): row for row in rows if "failed" not in row}
     print("targets:")
-    for workload, goal in (("mlp20", 1.2), ("mlp256", 1.0), ("lstm", 0.8)):
+    for workload, goal in (("mlp20", 1.2), ("mlp256", 1.0), ("lstm", 0.8), ("lenet64", 1.2), ("lenet256", 1.2)):
         row = by.get((workload, "DL"))
         judged("%s: DL / PyTorch" % workload, row and row["ratio"], goal)
     for workload in ("mlp20", "mlp256"):
@@ -607,7 +667,7 @@ def choose_sides(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workloads", default="mlp20,mlp256,lstm,rnn",
+    parser.add_argument("--workloads", default="mlp20,mlp256,lstm,rnn,lenet64,lenet256",
                         help="comma-separated, from: %s (default: all)" % ", ".join(WORKLOADS))
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per side (default 5)")
     parser.add_argument("--scale", type=float, default=1.0,

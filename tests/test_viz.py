@@ -160,6 +160,56 @@ def test_drawing_leaves_pyplot_alone(tmp_path):
     png_size(tmp_path / "h.png")
 
 
+# --- convolution filters --------------------------------------------------------
+
+def test_filter_tiles_lays_the_filters_out_row_by_row_each_in_its_own_range():
+    W = numpy.arange(5 * 3 * 2, dtype="float64").reshape(5, 1, 3, 2) ** 2  # 5 filters of 3 x 2
+    W[4] = 7.0                                                            # a constant filter
+    tiles = viz.filter_tiles(W, columns=3)
+    assert tiles.shape == (2 * 3 + 1, 3 * 2 + 2)  # 2 rows, 3 columns, 1-pixel gaps
+    for i in range(4):
+        top, left = (i // 3) * 4, (i % 3) * 3
+        tile = tiles[top:top + 3, left:left + 2]
+        expected = (W[i, 0] - W[i, 0].min()) / (W[i, 0].max() - W[i, 0].min())
+        assert numpy.allclose(tile, expected)
+    assert numpy.all(tiles[4:7, 3:5] == 0.5)                      # constant: mid grey
+    assert numpy.all(tiles[3, :] == 1) and numpy.all(tiles[:, 2] == 1)  # the gaps are white
+    assert numpy.all(tiles[4:7, 6:8] == 1)                        # the sixth place is empty
+    assert viz.filter_tiles(W).shape == (2 * 3 + 1, 3 * 2 + 2)    # ceil(sqrt(5)) = 3 columns
+
+
+def test_filter_tiles_draws_three_channels_as_colour():
+    W = numpy.random.RandomState(0).randn(4, 3, 5, 5)
+    tiles = viz.filter_tiles(W, gap=0)
+    assert tiles.shape == (10, 10, 3)
+    assert numpy.allclose(tiles[:5, 5:], (W[1] - W[1].min()).transpose(1, 2, 0) / (W[1].max() - W[1].min()))
+
+
+def test_filter_grid_writes_a_png_of_a_layers_filters(tmp_path):
+    from DL.models.ConvLayer import ConvLayer
+    layer = ConvLayer(numpy.random.RandomState(0), None, 1, 20, 5)
+    path = tmp_path / "filters.png"
+    assert viz.filter_grid(layer.W, path, columns=10) == str(path)
+    assert_picture(path, (5.0, 1.0), 100)  # half an inch a filter, 10 x 2
+    assert [name for name in os.listdir(tmp_path)] == ["filters.png"]  # no temporary left
+    figure = viz.filter_grid(layer.W.get_value(), title="filters")
+    assert figure.axes[0].get_title() == "filters" and figure.axes[0].images[0].get_array().shape == (23, 29)  # 5 x 4
+
+
+def test_filter_grid_rejects_what_is_not_a_stack_of_image_filters(tmp_path):
+    with pytest.raises(ValueError, match=r"4-D filters \(n_out, n_in, height, width\).*\(20, 25\)"):
+        viz.filter_grid(numpy.zeros((20, 25)), tmp_path / "f.png")
+    with pytest.raises(ValueError, match=r"1 channel \(gray\) or 3 \(RGB\).*W\[:, :1\]"):
+        viz.filter_grid(numpy.zeros((4, 2, 3, 3)), tmp_path / "f.png")
+    with pytest.raises(ValueError, match="NaN"):
+        viz.filter_grid(numpy.full((4, 1, 3, 3), numpy.nan), tmp_path / "f.png")
+    with pytest.raises(ValueError, match="columns"):
+        viz.filter_grid(numpy.zeros((4, 1, 3, 3)), tmp_path / "f.png", columns=0)
+    with pytest.raises(ValueError, match=".png"):
+        viz.filter_grid(numpy.zeros((4, 1, 3, 3)), tmp_path / "f.jpg")
+    assert os.listdir(tmp_path) == []
+
+
 # --- embedding maps -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
