@@ -30,15 +30,15 @@ Measured, test error at the best validation (float32, Numba mode,
 OPENBLAS_NUM_THREADS=1, 2 cores shared with other jobs):
 
     python examples/cnn-mnist.py --seed 1                  0.54 %   (epoch 19 of 20; 15 minutes, 44 s an epoch)
-    python examples/cnn-mnist.py --epochs 10 --seed 1      0.65 %   (epoch 8; printed 1.03 %)
-    python examples/cnn-mnist.py --epochs 10 --seed 2      0.63 %   (epoch 9; printed 0.62 %)
+    python examples/cnn-mnist.py --epochs 10 --seed 1      0.65 %   (epoch 8)
+    python examples/cnn-mnist.py --epochs 10 --seed 2      0.63 %   (epoch 9)
     python examples/cnn-mnist.py --epochs 10 --seed 3      0.57 %   (epoch 10)     10 epochs: mean 0.62 %
 
-The printed error differs when the best validation is not the last: optimize
-puts back that validation's parameters but not batch normalization's running
-statistics, which stay the last step's (seed 1, 10 epochs: validation 1.23 %
-printed against 0.79 % measured at epoch 8).  Seeds 2 and 3 were not run for
-20 epochs.
+The 10-epoch runs were made before optimize put batch normalization's running
+statistics back with the best parameters, so they printed other figures at the
+end when the best validation was not the last (seed 1: 1.03 %); the figures
+above are those measured at the best validation.  Seeds 2 and 3 were not run
+for 20 epochs.
 
 Baselines on the same test set: multinomial logistic regression 7.76 %, the
 MLPs 1.88 % (one hidden layer) and 1.39 % (mlp-mnist-relu-adam.py, mean of 3

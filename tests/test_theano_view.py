@@ -65,6 +65,11 @@ def test_tensor_var_is_the_variance_and_the_module_of_tensor_variable():
         T.nnet.bn()
 
 
+def test_the_version_is_the_engines():
+    import importlib
+    assert theano.__version__ == importlib.import_module(BACKEND).__version__
+
+
 def test_nodes_pickle_by_path():
     assert pickle.loads(pickle.dumps(T)) is T
     assert pickle.loads(pickle.dumps(T.nnet)) is T.nnet

@@ -142,6 +142,8 @@ class ViewModule(types.ModuleType):
         return _resolve(self._spec["call"])(*args, **kwargs)
 
     def __getattr__(self, name):
+        if name == "__version__" and self._spec.get("sources"):  # theano.__version__: the engine's
+            return getattr(importlib.import_module(self._spec["sources"][-1]), name)
         if name.startswith("__"):
             raise AttributeError(name)
         value = self._find(name)
