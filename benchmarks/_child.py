@@ -1,5 +1,9 @@
 """The environment the benchmark scripts start their measured child processes in (one copy for all)."""
+import json
 import os
+import subprocess
+import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -17,3 +21,15 @@ def child_env(cache=None):
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
     return env
+
+
+def run_child(script, mode, env):
+    """Run `python script --child mode` in a fresh process with `env`; return the JSON dict it
+    prints last, plus "process": the child's whole wall time (start-up included)."""
+    start = time.time()
+    completed = subprocess.run([sys.executable, script, "--child", mode], env=env, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise SystemExit("the %s run failed:\n%s" % (mode, completed.stderr[-3000:]))
+    seconds = json.loads(completed.stdout.strip().splitlines()[-1])
+    seconds["process"] = time.time() - start
+    return seconds

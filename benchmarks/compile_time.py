@@ -23,12 +23,11 @@ compiled.  Issue 2's target: under 5 s with a warm cache.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
-from _child import child_env
+from _child import child_env, run_child
 from _table import print_table
 
 RULE = "rmsprop_tieleman"
@@ -71,17 +70,6 @@ def measure(mode):
     return seconds
 
 
-def run_child(mode, cache):
-    start = time.time()
-    completed = subprocess.run([sys.executable, __file__, "--child", mode], env=child_env(cache),
-                               capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise SystemExit("the %s run failed:\n%s" % (mode, completed.stderr[-3000:]))
-    seconds = json.loads(completed.stdout.strip().splitlines()[-1])
-    seconds["process"] = time.time() - start
-    return seconds
-
-
 def row(mode, cache_state, s):
     first = sum(s["first " + name] for name in FUNCTIONS)
     return [mode, cache_state, "%.1f" % s["import"], "%.2f" % s["compile"],
@@ -112,7 +100,7 @@ def main():
     for mode in args.modes:
         with tempfile.TemporaryDirectory(prefix="dl-compile-cache-") as cache:
             for cache_state in ("cold", "warm"):
-                rows.append(row(mode, cache_state, run_child(mode, cache)))
+                rows.append(row(mode, cache_state, run_child(__file__, mode, child_env(cache))))
                 print("  %s, %s cache: done" % (mode, cache_state), flush=True)
     print()
     print_table(HEADER, rows)

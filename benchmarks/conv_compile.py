@@ -26,12 +26,11 @@ import argparse
 import importlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
-from _child import child_env
+from _child import child_env, run_child
 from _table import print_table
 
 BATCH = 500
@@ -76,17 +75,6 @@ def cache_env(cache):
     return env
 
 
-def run_child(mode, cache):
-    start = time.time()
-    completed = subprocess.run([sys.executable, __file__, "--child", mode], env=cache_env(cache),
-                               capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise SystemExit("the %s run failed:\n%s" % (mode, completed.stderr[-3000:]))
-    seconds = json.loads(completed.stdout.strip().splitlines()[-1])
-    seconds["process"] = time.time() - start
-    return seconds
-
-
 def row(mode, cache_state, s):
     waited = s["build"] + s["first call"]
     target = "%s (target <= %g s)" % ("PASS" if waited <= TARGETS[mode] else "FAIL", TARGETS[mode]) \
@@ -117,7 +105,7 @@ def main():
     for mode in args.modes:
         with tempfile.TemporaryDirectory(prefix="dl-conv-compile-") as cache:
             for cache_state in ("cold", "warm"):
-                rows.append(row(mode, cache_state, run_child(mode, cache)))
+                rows.append(row(mode, cache_state, run_child(__file__, mode, cache_env(cache))))
                 print("  %s, %s caches: done" % (mode, cache_state), flush=True)
     print()
     print_table(HEADER, rows)
