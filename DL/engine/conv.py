@@ -67,7 +67,7 @@ def static_shape(variable, given=None):
     return known
 
 
-def _check_fits(owner, what, image_shape, window, pad):
+def check_fits(owner, what, image_shape, window, pad):
     """A ValueError if `window` (a filter's or a pool's) is larger than the padded image."""
     for axis, name in ((0, "height"), (1, "width")):
         size = image_shape[axis]
@@ -104,7 +104,7 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
         raise ValueError("conv2d: the input has %d channels (axis 1) but the filters expect n_in = %d "
                          "(their axis 1); make them equal" % (image[1], kernel[1]))
     if None not in kernel[2:]:
-        _check_fits(owner, "filter", image[2:], kernel[2:], padding(border_mode, *kernel[2:]))
+        check_fits(owner, "filter", image[2:], kernel[2:], padding(border_mode, *kernel[2:]))
     register_for_graph()
     if filter_flip:
         filters = filters[:, :, ::-1, ::-1]
@@ -136,6 +136,6 @@ def pool_2d(input, ws, ignore_border=True, stride=None, pad=(0, 0), mode="max"):
     from DL.engine.conv_op import register_for_graph
     from DL.engine.pool_op import Pool2d
     if ignore_border:
-        _check_fits(owner, "window", static_shape(input)[-2:], ws, pad)
+        check_fits(owner, "window", static_shape(input)[-2:], ws, pad)
     register_for_graph()
     return Pool2d(ws, stride, pad, ignore_border, mode)(input)

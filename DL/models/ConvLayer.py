@@ -26,7 +26,7 @@ import numpy
 from DL import activations
 from DL.backend import T, RandomStreams, check_and_raise, floatX
 from DL.dropout import check_rate
-from DL.engine.conv import conv2d, static_shape
+from DL.engine.conv import check_fits, conv2d, static_shape
 from DL.init import check_rng, zeros
 from DL.models.base import (WeightLayer, as_tensor, check_size, check_train_keyword, make_param, seed_from,
                             sub_params)
@@ -124,11 +124,7 @@ class ConvLayer(WeightLayer):
         when `train`: `(n_examples, n_out, out_h, out_w)`.  (`mask` is unused.)"""
         check_train_keyword(self, mask)
         x = self.check_input(x)
-        static = static_shape(x)
-        for axis, size in ((2, self.filter_size[0]), (3, self.filter_size[1])):
-            if static[axis] is not None and size > static[axis] + 2 * self.padding[axis - 2]:
-                raise ValueError("%s: the filter (%s) is larger than the padded image %s; use a smaller "
-                                 "filter_size or more padding" % (self.name, self.filter_size, static[2:]))
+        check_fits(self.name, "filter", static_shape(x)[2:], self.filter_size, self.padding)
         convolved = conv2d(x, self.W, border_mode=self.padding, subsample=self.stride, filter_flip=False,
                            filter_shape=(self.n_out, self.n_in) + self.filter_size)
         return self.dropped(self.activation(convolved + self.b.dimshuffle("x", 0, "x", "x")), train)

@@ -70,10 +70,8 @@ class MultiplicativeLayer(Layer):
                        lambda shape=shape: glorot_uniform(rng, shape[0], shape[1], self.outputActivation))
             for value, (weight_name, shape) in zip(values, shapes)]
         self.b = make_param(values[4], (n_out,), "b", name, lambda: zeros(n_out))
-        self.mult = None if input is None else mult
         self.connect(None if input is None else (input, mult))
-        if input is not None:
-            self.input, self.mult = self.input
+        self.input, self.mult = self.input if self.input is not None else (None, None)  # checked
 
     def check_input(self, inputs):
         """(input, mult): float tensors of one rank, `(n_examples, n_in)` and `(n_examples, n_mult)`

@@ -12,7 +12,7 @@ No parameters.  The pooling is the engine's `T.signal.pool.pool_2d`
 (DL.engine.conv).  Max pooling's gradient goes to one input of each window, the
 first largest in row-major order (as PyTorch; see DL.engine.pool_op).
 """
-from DL.engine.conv import pool_2d, static_shape
+from DL.engine.conv import check_fits, pool_2d, static_shape
 from DL.models.ConvLayer import IMAGES, size_pair
 from DL.models.base import Layer, as_tensor, check_train_keyword
 
@@ -53,12 +53,7 @@ class PoolLayer(Layer):
         and `mask` change nothing)."""
         check_train_keyword(self, mask)
         x = self.check_input(x)
-        static = static_shape(x)
-        for axis in (0, 1):
-            size = static[2 + axis]
-            if size is not None and self.pool_size[axis] > size + 2 * self.padding[axis]:
-                raise ValueError("%s: the pool %s is larger than the padded image %s; use a smaller "
-                                 "pool_size" % (self.name, self.pool_size, static[2:]))
+        check_fits(self.name, "pool", static_shape(x)[2:], self.pool_size, self.padding)
         return pool_2d(x, self.pool_size, ignore_border=True, stride=self.stride, pad=self.padding,
                        mode=MODES[self.mode])
 
