@@ -22,6 +22,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The timeout of every subprocess a test starts (`from conftest import HANG`): it bounds a
+# hang, not speed.  A fresh process compiles with cold caches, which on a loaded 2-core
+# machine takes minutes (a cold Numba compile of an LSTM's training step: over a minute);
+# no test may fail because a compile was slow.
+HANG = 3600
+
 # Developers and CI keep real data files beside the checkout (never in it).
 os.environ.setdefault("DL_DATA_DIR", str((REPO / ".." / "shared" / "data").resolve()))
 # Tests never open a window.

@@ -20,6 +20,7 @@ import resource, numpy
 import sys
 import DL.backend
 from DL.engine import allocator
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 if "--call" in sys.argv:
     allocator.keep_freed_memory()
 def step():
@@ -41,7 +42,7 @@ def faults_per_round(*arguments, **environment):
     env = {name: value for name, value in os.environ.items()
            if name != "GLIBC_TUNABLES" and not name.startswith("MALLOC_")}
     env.update(environment)
-    result = subprocess.run([sys.executable, "-c", LOOP, *arguments], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", LOOP, *arguments], env=env, capture_output=True, text=True, timeout=HANG)
     assert result.returncode == 0, result.stderr[-2000:]
     tuned, faults = result.stdout.split()
     return tuned == "True", int(faults) / 10

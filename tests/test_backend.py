@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose
 
 from DL import backend
 from DL.backend import RandomStreams, T, clone, floatX, function, grad, scan, shared, theano
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 EXPORTS = ["theano", "T", "shared", "function", "scan", "grad", "clone", "RandomStreams", "floatX"]
 
@@ -22,7 +23,7 @@ def run_python(code, **environment):
         else:
             env[key] = value
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=HANG)
 
 
 def test_exports_exist():

@@ -33,6 +33,7 @@ import test_use
 from DL.backend import function, grad
 from DL.utils import flatten
 from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 use = test_use.use64(numpy.random.RandomState(1234), dropout_rate=0.3)
 cost = use.loss()
 compiled = function([use.obs, use.act], [cost] + grad(cost, flatten(use.params)), no_default_updates=True)
@@ -43,7 +44,7 @@ print(numba_funcify_and_cache_key(compiled.maker.fgraph)[1])
 def key_in_a_new_process():
     flags = ",".join(filter(None, [os.environ.get("PYTENSOR_FLAGS"), "mode=NUMBA"]))
     completed = subprocess.run([sys.executable, "-c", KEY_OF_USE_GRADIENTS], capture_output=True, text=True,
-                               env=dict(os.environ, PYTENSOR_FLAGS=flags), timeout=600)
+                               env=dict(os.environ, PYTENSOR_FLAGS=flags), timeout=HANG)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return completed.stdout.strip().splitlines()[-1]
 

@@ -21,6 +21,7 @@ from DL.models.LogisticRegression import LogisticRegression
 from DL.models.MLP import MLP
 from DL.optimizers import NonFiniteCostError, optimize, training
 from DL.utils import flatten, load_data
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 SCRIPT = Path(__file__).parent / "scripts" / "train.py"
 # The C engine compiles these tiny graphs fastest in a fresh process.
@@ -36,7 +37,7 @@ def start_script(tmp_path, *args):
 
 def finish(process):
     """The script's return code (-9 when it killed itself)."""
-    _, stderr = process.communicate(timeout=300)
+    _, stderr = process.communicate(timeout=HANG)
     if process.returncode not in (0, -signal.SIGKILL):
         raise AssertionError(stderr.decode()[-3000:])
     return process.returncode

@@ -27,6 +27,7 @@ from DL.models.PoolLayer import PoolLayer
 from DL.models.base import Model, as_tensor
 from DL.optimizers import optimize, training
 from DL.utils import flatten, load_data
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 EPOCHS, N_BATCHES = 4, 8
 SIDE = 8  # pixels of an image's side
@@ -83,7 +84,7 @@ def load_train_script():
 def run(tmp_path, *flags):
     """Run this module as a script in `tmp_path`; its return code (-9: it killed itself)."""
     process = subprocess.run([sys.executable, __file__] + list(flags), cwd=str(tmp_path), capture_output=True,
-                             timeout=1800)  # a bound on a hang: cold compiles of the convolutions take minutes
+                             timeout=HANG)  # a bound on a hang: cold compiles of the convolutions take minutes
     if process.returncode not in (0, -signal.SIGKILL):
         raise AssertionError(process.stderr.decode()[-3000:])
     return process.returncode

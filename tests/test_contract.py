@@ -75,8 +75,9 @@ def argument_value(name, rng, inputs):
     raise KeyError(name)
 
 
-def build(cls):
-    """(model, the symbolic inputs it was built on by name, the x its apply takes)."""
+def build(cls, dropout_rate=0.5):
+    """(model, the symbolic inputs it was built on by name, the x its apply takes);
+    `dropout_rate` for a class that takes one (0.5: the training path draws)."""
     signature = inspect.signature(cls.__init__)
     named = [p for p in list(signature.parameters.values())[1:] if p.kind == p.POSITIONAL_OR_KEYWORD]
     required = [p.name for p in named if p.default is inspect.Parameter.empty]
@@ -97,7 +98,7 @@ def build(cls):
         if "input" in signature.parameters:
             inputs["input"] = arguments["input"] = candidate
         if "dropout_rate" in signature.parameters:
-            arguments["dropout_rate"] = 0.5
+            arguments["dropout_rate"] = dropout_rate
         try:
             model = cls(**arguments)
         except (TypeError, ValueError) as error:

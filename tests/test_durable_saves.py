@@ -23,6 +23,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 slow = pytest.mark.slow  # left out of `make test-quick`: traces saves in subprocesses
 
@@ -63,7 +64,7 @@ def run_traced(tmp_path, code=None, argv=()):
     completed = subprocess.run(
         [STRACE, "-f", "--seccomp-bpf", "-qq", "-e", "trace=" + SYSCALLS, "-o", str(log),
          sys.executable] + list(argv),
-        cwd=str(tmp_path), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+        cwd=str(tmp_path), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=HANG)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return merge_unfinished(log.read_text().splitlines()), str(tmp_path)
 

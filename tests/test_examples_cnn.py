@@ -25,7 +25,7 @@ from test_viz import PNG_SIGNATURE
 
 slow = pytest.mark.slow  # left out of `make test-quick`: trains on real data in subprocesses
 
-HANG = 1800  # seconds: a run that takes longer hangs
+from conftest import HANG  # seconds: a run that takes longer hangs
 CHANCE = 90.0
 FAR_FROM_CHANCE = 60.0  # an example that learned must be below this
 PLOT = "filters.png"

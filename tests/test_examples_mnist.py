@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 slow = pytest.mark.slow  # left out of `make test-quick`: runs the MNIST examples on real data in subprocesses
 
@@ -37,7 +38,7 @@ def run_example(name, *flags, cwd):
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     completed = subprocess.run([sys.executable, str(EXAMPLES / (name + ".py"))] + list(flags),
-                               cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+                               cwd=cwd, env=env, capture_output=True, text=True, timeout=HANG)
     assert completed.returncode == 0, "%s exited %d:\n%s" % (name, completed.returncode,
                                                             completed.stderr[-3000:])
     return completed.stdout
@@ -121,6 +122,6 @@ def test_plot_flag_writes_the_training_curves(runs):
 def test_a_subset_too_small_is_refused_with_a_clear_message(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     completed = subprocess.run([sys.executable, str(EXAMPLES / "mlp-mnist-sgd.py"), "--subset", "3"],
-                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HANG)
     assert completed.returncode == 2
     assert "--subset" in completed.stderr and ">= 5" in completed.stderr

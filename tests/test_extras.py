@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "tests" / "scripts" / "train.py"
@@ -23,7 +24,7 @@ WITHOUT_DASK = "import sys\nsys.modules['dask'] = sys.modules['distributed'] = N
 def run_without_dask(code, cwd=None):
     """Run `code` in a child Python that cannot import Dask; the finished process."""
     return subprocess.run([sys.executable, "-c", WITHOUT_DASK + textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=600, cwd=cwd)
+                          text=True, timeout=HANG, cwd=cwd)
 
 
 def test_import_dl_sweep_without_dask_says_what_to_install():

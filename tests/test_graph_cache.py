@@ -15,6 +15,7 @@ import pytest
 from DL.backend import BACKEND, T, function, grad, shared
 from DL.updates import adam
 from DL.utils import flatten
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 pytestmark = pytest.mark.skipif(BACKEND != "pytensor", reason="the cache holds PyTensor graphs")
 
@@ -178,7 +179,7 @@ FRESH_PROCESS = textwrap.dedent("""
 def test_a_new_process_hits_and_computes_the_same_bits(tmp_path):
     def run(**env):
         completed = subprocess.run([sys.executable, "-c", FRESH_PROCESS], capture_output=True, text=True,
-                                   env=dict(os.environ, DL_GRAPH_CACHE_DIR=str(tmp_path), **env), timeout=600)
+                                   env=dict(os.environ, DL_GRAPH_CACHE_DIR=str(tmp_path), **env), timeout=HANG)
         assert completed.returncode == 0, completed.stderr[-3000:]
         return completed.stdout.split()[-2:]
 

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 slow = pytest.mark.slow  # left out of `make test-quick`: installs into a venv
 
@@ -34,7 +35,7 @@ def fresh_venv(tmp_path_factory):
                     "fresh venv has no `python setup.py develop` to run")
     folder = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True,
-                   capture_output=True, timeout=300)
+                   capture_output=True, timeout=HANG)
     python = folder / "bin" / "python"
     site_packages = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                    capture_output=True, text=True, check=True).stdout.strip()
@@ -58,7 +59,7 @@ def project_copy(tmp_path_factory):
 
 def run_setup(python, project, *args):
     completed = subprocess.run([str(python), "setup.py"] + list(args), cwd=str(project),
-                               capture_output=True, text=True, timeout=300)
+                               capture_output=True, text=True, timeout=HANG)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return completed.stdout
 

@@ -26,6 +26,7 @@ import pytensor, pytensor.tensor as pt
 from pytensor.compile.mode import get_mode, predefined_modes
 from pytensor.link.numba.linker import NumbaLinker
 from pytensor.link.jax.linker import JAXLinker
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 MODES = %(modes)r
 DL_MODES = %(dl_modes)r
@@ -78,6 +79,9 @@ def engine_state():
                         for k, v in predefined_modes.items()),
         "optdb": sorted(pytensor.compile.mode.optdb.__position__.items()),
         "floatX": pytensor.config.floatX,
+        # (DL's JAX functions choose their 64-bit setting in a context of their own; the
+        # persistent compilation cache folder DL sets is documented in DL.engine.jax_linker)
+        "jax_enable_x64": bool(__import__("jax").config.jax_enable_x64),
     }
 
 
@@ -109,20 +113,21 @@ for mode in DL_MODES:
     optimize(dataset=load_data(data), inputs=[x, t], cost=mlp.loss(t), params=flatten(mlp.params),
              errors=mlp.errors(t), n_epochs=2, batch_size=10, optimizer="adam", mode=mode)
     function([x], mlp.pred, mode=mode)(data[0][0])
-    s = T.tensor3("s")
+    s = T.TensorType("float32", shape=(3, 4, 6))("s")  # (fixed shapes: JAX traces with them)
     lstm = LSTM(rng, s, None, 6)
     function([s], T.grad(mean_pool(lstm.output, None).sum(), lstm.W), mode=mode)(
         rng.rand(3, 4, 6).astype("float32"))
     rnn = RNN(rng, s, 6, 5, 2)
     function([s], T.grad(rnn.output.sum(), rnn.hiddenLayer.W), mode=mode)(rng.rand(3, 4, 6).astype("float32"))
-    images, filters = T.tensor4("images"), T.tensor4("filters")
+    images = T.TensorType("float32", shape=(2, 3, 9, 7))("images")
+    filters = T.TensorType("float32", shape=(4, 3, 3, 3))("filters")
     feature_maps = pool_2d(conv2d(images, filters, border_mode="half", filter_flip=False), (2, 2))
     function([images, filters], T.grad(feature_maps.sum(), [images, filters]), mode=mode)(
         rng.rand(2, 3, 9, 7).astype("float32"), rng.rand(4, 3, 3, 3).astype("float32"))
 """
 
 MODES = ["NUMBA", "CVM", "JAX"]  # the pure-PyTensor graphs run in each
-DL_MODES = ["NUMBA", "CVM"]       # DL trains in these first (JAX training: tests/test_engines.py)
+DL_MODES = ["NUMBA", "CVM", "JAX"]  # DL trains in these first (every model on JAX: tests/test_engines.py)
 
 
 def run(modes, dl_modes, dl_work):
@@ -130,7 +135,7 @@ def run(modes, dl_modes, dl_work):
     # floatX fixed by the user's flags: DL's documented float32 default (set at import when
     # the user chose none) would otherwise change the constants of the pure graphs
     environment = dict(os.environ, PYTENSOR_FLAGS="floatX=float32", DL_MALLOC_TUNING="")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG,
                             env=environment)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -199,6 +204,19 @@ def test_other_modes_compile_dls_graphs_with_pytensors_own_ops():
     assert "fast_tanh" not in str(f.maker.fgraph.outputs[0].owner.op)
 
 
+def test_dls_jax_graphs_draw_bernoulli_by_uniform_and_the_users_keep_pytensors_binomial():
+    pytest.importorskip("jax")
+    import pytensor
+    from pytensor.tensor.random.basic import BinomialRV, UniformRV
+    from DL.backend import RandomStreams, T, function
+    x = T.TensorType("float32", shape=(4, 3))("x")
+    mask = RandomStreams(1).binomial(size=x.shape, p=0.5, dtype="float32")
+    dl_ops = [type(node.op) for node in function([x], x * mask, mode="JAX").maker.fgraph.toposort()]
+    assert UniformRV in dl_ops and BinomialRV not in dl_ops
+    users_graph = pytensor.function([x], x * mask, mode="JAX")  # PyTensor's JAX mode, as it is
+    assert BinomialRV in [type(node.op) for node in users_graph.maker.fgraph.toposort()]
+
+
 def test_importing_DL_changes_no_malloc_setting_and_no_engine_flag():
     code = ("import pytensor, json; flags = {k: str(getattr(pytensor.config, k)) for k in "
             "('mode', 'linker', 'optimizer', 'compiledir')}\n"
@@ -206,7 +224,7 @@ def test_importing_DL_changes_no_malloc_setting_and_no_engine_flag():
             "from DL.engine import allocator\n"
             "after = {k: str(getattr(pytensor.config, k)) for k in flags}\n"
             "print(json.dumps([allocator.tuned, flags == after]))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG,
                             env=dict(os.environ, DL_MALLOC_TUNING=""))
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [False, True]
@@ -248,7 +266,7 @@ print(json.dumps({"before": before, "after": state()}))
 
 
 def test_the_engine_view_changes_no_pytensor_module_or_class():
-    result = subprocess.run([sys.executable, "-c", VIEW_WORK], capture_output=True, text=True, timeout=600,
+    result = subprocess.run([sys.executable, "-c", VIEW_WORK], capture_output=True, text=True, timeout=HANG,
                             env=dict(os.environ, DL_MALLOC_TUNING=""))
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -281,7 +299,7 @@ print(json.dumps([added, replaced]))
 def test_conv_and_pool_register_engine_code_for_DLs_own_op_classes_only():
     """Compiling DL's convolution and pooling on Numba and JAX adds dispatch entries for
     DL's Op classes (DL.engine.conv_op, DL.engine.pool_op) and replaces none."""
-    finished = subprocess.run([sys.executable, "-c", CONV_WORK], capture_output=True, text=True, timeout=600,
+    finished = subprocess.run([sys.executable, "-c", CONV_WORK], capture_output=True, text=True, timeout=HANG,
                               env=dict(os.environ, DL_MALLOC_TUNING=""))
     assert finished.returncode == 0, finished.stderr[-3000:]
     added, replaced = json.loads(finished.stdout.strip().splitlines()[-1])
@@ -290,3 +308,20 @@ def test_conv_and_pool_register_engine_code_for_DLs_own_op_classes_only():
     for classes in added:  # (DL's function also brings its Ops for tanh and dimension shuffles)
         assert own <= set(classes) and all(name.startswith("DL.engine.") for name in classes), classes
     assert replaced == []
+
+
+def test_dls_default_mode_does_not_warn_about_a_blas_it_does_not_use():
+    # PyTensor warns that C code "will be severely degraded" without a BLAS to link; DL's
+    # default mode (Numba) runs no such code, and used to read the BLAS flag only for its
+    # graph cache's key.  The C engine, asked for, still finds out and warns as before.
+    code = ("import warnings, numpy\n"
+            "warnings.simplefilter('always')\n"
+            "with warnings.catch_warnings(record=True) as seen:\n"
+            "    from DL.backend import T, function\n"
+            "    x = T.matrix('x')\n"
+            "    function([x], T.tanh(T.dot(x, x)).sum())(numpy.ones((2, 2), 'float32'))\n"
+            "print(sum('BLAS' in str(w.message) for w in seen))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, PYTENSOR_FLAGS="", DL_MODE=""))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "0"

@@ -15,15 +15,17 @@ baseline computed here on the same data (not only chance):
                  regression (scikit-learn), both near 50 %.
 
 Each trains full-batch with Adam (DL.updates.adam) on a few hundred examples;
-the error is measured on held-out data with the deterministic path.
+the error is measured on held-out data with the deterministic path.  Every test
+runs on each engine: Numba and, where jax is installed, JAX (DL_MODE).
 """
+import importlib.util
 import os
 import sys
 
 import numpy
 import pytest
 
-from DL.backend import T, floatX, function, grad
+from DL.backend import BACKEND, T, floatX, function, grad
 from DL.datasets._map1d import walk
 from DL.losses import nll_multiclass, pred_error, pred_multiclass
 from DL.models import DBNC, EUSE, GRU, LSTM, MRNN, MUSE, Bidirectional, HiddenLayer
@@ -37,16 +39,40 @@ from benchmarks.baselines import bigram_bits, majority_error, memoryless_accurac
 slow = pytest.mark.slow  # left out of `make test-quick`: trains a model to a bound
 
 
+def on_each_engine():
+    """Numba (DL's default) and JAX, where jax is installed; legacy Theano: its one engine."""
+    if BACKEND != "pytensor":
+        return [None]
+    no_jax = pytest.mark.skipif(importlib.util.find_spec("jax") is None,
+                                reason="JAX is an optional engine and jax is not installed")
+    return ["NUMBA", pytest.param("JAX", marks=no_jax)]
+
+
+@pytest.fixture(autouse=True, params=on_each_engine())
+def engine(request, monkeypatch):
+    """Every test runs on each engine: DL_MODE picks the mode of DL's functions."""
+    if request.param is not None:
+        monkeypatch.setenv("DL_MODE", request.param)
+    return request.param
+
+
+def compiled(inputs, values, outputs, updates=()):
+    """`outputs` compiled on copies of `inputs` whose types hold the shapes of `values`
+    (JAX traces with fixed shapes; Numba compiles the same graph either way)."""
+    fixed = [T.TensorType(v.dtype, shape=numpy.shape(value))(v.name) for v, value in zip(inputs, values)]
+    return function(fixed, outputs, updates=list(updates), givens=list(zip(inputs, fixed)))
+
+
 def train(inputs, values, cost, params, steps, learning_rate=0.02, updates=()):
     """`steps` full-batch Adam steps on `cost`."""
     params = flatten(params)
-    step = function(inputs, cost, updates=adam(params, grad(cost, params), learning_rate) + list(updates))
+    step = compiled(inputs, values, cost, adam(params, grad(cost, params), learning_rate) + list(updates))
     for _ in range(steps):
         step(*values)
 
 
 def error_of(inputs, errors, values):
-    return float(function(inputs, errors)(*values))
+    return float(compiled(inputs, values, errors)(*values))
 
 
 # --- sequences of bits with padding --------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from numpy.testing import assert_array_equal, assert_array_max_ulp
 
 from DL.backend import BACKEND, T, function
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 pytestmark = pytest.mark.skipif(BACKEND != "pytensor",
                                 reason="Numba is one of PyTensor's engines; legacy Theano has none")
@@ -51,7 +52,7 @@ def reference_rational_tanh(x):
 def run_python(code, **environment):
     env = dict(os.environ, **environment)
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=HANG)
 
 
 # --- tanh ---------------------------------------------------------------------

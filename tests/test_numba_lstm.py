@@ -10,6 +10,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from DL.backend import BACKEND
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 pytestmark = pytest.mark.skipif(BACKEND != "pytensor", reason="the fused recurrence is PyTensor's")
 
@@ -54,7 +55,7 @@ def test_the_kernels_compile_without_a_folder_to_cache_in():
             "forward, backward = numba_lstm.kernels()\n"
             "H, C, G = forward(numpy.ones((2, 1, 4)), numpy.ones((2, 1)), numpy.eye(1, 4), True)\n"
             "print(H.shape)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG,
                             env=dict(os.environ))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "(2, 1, 1)"

@@ -31,6 +31,7 @@ import numpy
 import pytest
 
 from DL import datasets
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 slow = pytest.mark.slow  # left out of `make test-quick`: runs scripts in the original package's style in subprocesses
 
@@ -61,7 +62,7 @@ def run_script(name, cwd, data):
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     completed = subprocess.run([sys.executable, str(SCRIPT.parent / (name + ".py"))], cwd=cwd, env=env,
-                               capture_output=True, text=True, timeout=1800)
+                               capture_output=True, text=True, timeout=HANG)
     assert completed.returncode == 0, "%s failed:\n%s" % (name, completed.stderr[-3000:])
     return completed.stdout
 

@@ -14,6 +14,7 @@ import numpy
 import pytest
 
 from DL import io
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 slow = pytest.mark.slow  # left out of `make test-quick`: trains in fresh processes
 
@@ -33,7 +34,7 @@ def results(tmp_path_factory):
                  "--out", str(out)] + extra, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     finished = {}
     for key, (out, process) in processes.items():
-        _, stderr = process.communicate(timeout=600)
+        _, stderr = process.communicate(timeout=HANG)
         assert process.returncode == 0, stderr.decode()[-3000:]
         finished[key] = io.load(out)
     return finished

@@ -463,3 +463,11 @@ def test_printing_gradient_and_ifelse():
     assert float(f(-1.0)[3]) == -3.0
     assert "x" in theano.printing.pp(x * 2)
     assert theano.printing.debugprint(x * 2, file="str")
+
+
+def test_variables_of_T_TensorType_are_truthy_and_go_through_every_op():
+    # T.dot asks for PyTensor's own (dense) type: a variable of the view's subclass was refused
+    x = T.TensorType("float32", (False, False))("x")
+    assert bool(x)
+    f = theano.function([x], T.dot(x, x.T))
+    numpy.testing.assert_allclose(f(numpy.ones((2, 3), "float32")), 3 * numpy.ones((2, 2)))

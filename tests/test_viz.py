@@ -21,6 +21,7 @@ from DL.backend import T, shared
 from DL.models.LogisticRegression import LogisticRegression
 from DL.optimizers.training import optimize
 from DL.utils import flatten
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 REPO = Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -154,7 +155,7 @@ def test_drawing_leaves_pyplot_alone(tmp_path):
             "print('matplotlib.pyplot' in sys.modules)")
     env = dict(os.environ, MPLBACKEND="")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=HANG)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
     png_size(tmp_path / "h.png")
@@ -296,7 +297,7 @@ def run_example(name, *flags, cwd):
     env = dict(os.environ, MPLBACKEND="Agg")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     completed = subprocess.run([sys.executable, str(REPO / "examples" / (name + ".py"))] + list(flags),
-                               cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+                               cwd=cwd, env=env, capture_output=True, text=True, timeout=HANG)
     assert completed.returncode == 0, "%s exited %d:\n%s" % (name, completed.returncode,
                                                             completed.stderr[-3000:])
     return completed.stdout

@@ -132,8 +132,12 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
     """theano.function, compiled with DL's rewrites on PyTensor's Numba engine.
 
     The same arguments and result as the engine's `function`; in a Numba mode
-    the graph gets DL's own Ops for tanh and dimension shuffles (DL.engine.mode),
-    and nothing outside this function's graph changes.  Two defaults differ:
+    the graph gets DL's own Ops for tanh and dimension shuffles, in a JAX mode
+    DL's Bernoulli draws and linker (DL.engine.mode), and nothing outside this
+    function's graph changes.  Three defaults differ:
+
+    - `mode=None` is $DL_MODE when set (`DL_MODE=JAX python examples/...`), else
+      the engine's configured mode.
 
     - `allow_input_downcast=True`: NumPy arrays of any numeric dtype are cast to
       the inputs' types (float64 or int64 data into a float32 `T.matrix()`), as
@@ -144,7 +148,7 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
       (a gradient check by finite differences needs the same dropout masks)."""
     if BACKEND == "pytensor":
         from DL.engine.mode import dl_mode
-        mode = dl_mode(mode)
+        mode = dl_mode(default_mode() if mode is None else mode)
         if "DL.engine.recurrence_op" in sys.modules and static_shapes(mode):
             sys.modules["DL.engine.recurrence_op"].register_all("jax")  # the fused recurrences built so far
     if no_default_updates is not False:
@@ -174,6 +178,15 @@ config = _engine.config
 floatX = _engine.config.floatX
 
 
+def default_mode():
+    """$DL_MODE (e.g. JAX, NUMBA), the mode of DL's own functions compiled without one
+    (`function`, and so `optimize` and the examples), or None for the engine's
+    configured mode.  It changes nothing for functions other code compiles."""
+    if BACKEND != "pytensor":
+        return None
+    return os.environ.get("DL_MODE", "").strip() or None
+
+
 def static_shapes(mode=None):
     """True when functions compiled in `mode` need every array's shape fixed when
     they are traced (JAX): there a minibatch cut from shared data by a symbolic
@@ -181,8 +194,9 @@ def static_shapes(mode=None):
     if BACKEND != "pytensor":
         return False
     from pytensor.compile.mode import get_mode
-    linker = get_mode(_engine.config.mode if mode is None else mode).linker
-    return type(linker).__name__ == "JAXLinker"
+    from pytensor.link.jax.linker import JAXLinker  # (imports no JAX)
+    linker = get_mode(default_mode() or _engine.config.mode if mode is None else mode).linker
+    return isinstance(linker, JAXLinker)
 
 
 def check_and_raise(value, condition, message, exception=ValueError):

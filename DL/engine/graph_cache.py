@@ -183,11 +183,14 @@ def describe_graph(inputs, outputs):
 
 def environment():
     """What else decides how a graph is rewritten: the versions, DL's engine code and
-    PyTensor's configuration.  (Not the rewrites registered with PyTensor: PyTensor
+    PyTensor's configuration, but for its BLAS flags, which DL's modes (Numba) do not
+    use: reading them makes PyTensor look for a BLAS to link C code with, and warn,
+    alarmingly, in every process that finds none.  (Not the rewrites registered with PyTensor: PyTensor
     registers some of its own lazily, on first use, so the names would differ between
     the first function of a process and the next.  Who writes rewrites of their own
     sets DL_GRAPH_CACHE=0 while working on them.)"""
-    flags = tuple(sorted((name, str(getattr(config, name))) for name in config._config_var_dict))
+    flags = tuple(sorted((name, str(getattr(config, name))) for name in config._config_var_dict
+                         if not name.startswith("blas__")))
     return (CACHE_VERSION, sys.version, pytensor.__version__, numba.__version__, numpy.__version__,
             _engine_source_hash(), os.environ.get("DL_FAST_TANH", ""), flags)
 

@@ -16,19 +16,36 @@ body's nodes in graph order, not in the order of a set of object ids
 (DL.engine.scan_rewrites): the same graph then compiles to the same Numba
 cache key in every process.
 
+On JAX, one rewrite: PyTensor's JAX engine has no binomial sampler (it asks for
+NumPyro), and dropout masks are binomial draws with n = 1, so
+
+    position 48.4  binomial(rng, size, 1, p)  -> uniform(rng, size, 0, 1) < p
+
+a Bernoulli(p) draw from the same generator (which JAX draws its own numbers
+from anyway: a seed's masks differ between the engines, as its uniform draws
+do).  The Numba and C engines keep the binomial draw, so their masks for a seed
+are what they were.  And DL's JAX functions run in DL's subclass of PyTensor's
+JAX linker (`DL.engine.jax_linker`), which calls them with JAX's 64-bit types
+on, whatever PyTensor set when its JAX code was first imported, and keeps
+JAX's compiled programs on disk.
+
 Nothing else changes: PyTensor's classes, its dispatch and its predefined modes
 are left as they are, so a graph compiled by other code in the process (PyMC, a
 user's own `pytensor.function`) runs PyTensor's code, bit for bit.  The swap is
-made for Numba modes only (DL's code is Numba code); other modes pass through.
+made for Numba and JAX modes only; other modes pass through.
 `DL.backend.function` compiles with `dl_mode`, and so does `optimize`.
 """
+import numpy
 from pytensor.compile.mode import Mode, get_mode
+from pytensor.graph.basic import Constant
 from pytensor.graph.rewriting.basic import dfs_rewriter, in2out, node_rewriter
+from pytensor.link.jax.linker import JAXLinker
 from pytensor.link.numba.linker import NumbaLinker
 from pytensor.scalar.basic import Tanh
 from pytensor.scan.op import Scan
 from pytensor.tensor.elemwise import DimShuffle, Elemwise
 
+BERNOULLI_POSITION = 48.4  # before elemwise fusion (49): the comparison fuses with the mask's use
 TANH_POSITION = 48.5       # after add_mul_fusion (48), before elemwise fusion (49)
 DIMSHUFFLE_POSITION = 99   # before the last merge (100)
 
@@ -52,6 +69,24 @@ def use_contiguous_dimshuffle(fgraph, node):
     from DL.engine.numba_kernels import ContiguousDimShuffle
     op = ContiguousDimShuffle(input_ndim=node.op.input_ndim, new_order=node.op.new_order)
     return [op(node.inputs[0])]
+
+
+def _bernoulli_by_uniform():
+    from pytensor.tensor import basic as tensor
+    from pytensor.tensor.math import lt
+    from pytensor.tensor.random.basic import BinomialRV, uniform
+
+    @node_rewriter([BinomialRV])
+    def bernoulli_by_uniform(fgraph, node):
+        """binomial(1, p) -> uniform(0, 1) < p, drawn from the same generator (JAX only)."""
+        rng, size, n, p = node.inputs
+        if not (isinstance(n, Constant) and numpy.all(n.data == 1)):
+            return None  # (only Bernoulli draws: dropout's)
+        low, high = (tensor.zeros_like(p, dtype="float64"), tensor.ones_like(p, dtype="float64"))
+        next_rng, draws = uniform.make_node(rng, size, low, high).outputs
+        return [next_rng, tensor.cast(lt(draws, p), node.outputs[1].dtype)]
+
+    return in2out(bernoulli_by_uniform, name="dl_bernoulli_by_uniform")
 
 
 class _LoopBodiesIn(object):
@@ -100,17 +135,24 @@ def _with_dl_rewrites(base):
     return loop_bodies.mode
 
 
+def _with_jax_rewrites(base):
+    from DL.engine.jax_linker import DLJAXLinker
+    registered = base.register((_bernoulli_by_uniform(), BERNOULLI_POSITION))
+    return Mode(linker=DLJAXLinker(), optimizer=registered.provided_optimizer)
+
+
 def dl_mode(mode=None):
     """`mode` (a name, a Mode or None for the configured default) with DL's rewrites
-    when it compiles with Numba; any other mode is returned as it is."""
+    when it compiles with Numba or JAX; any other mode is returned as it is."""
     base = get_mode(mode)
-    if not isinstance(base, Mode) or not isinstance(base.linker, NumbaLinker):
+    if not isinstance(base, Mode) or not isinstance(base.linker, (NumbaLinker, JAXLinker)):
         return mode
+    with_rewrites = _with_jax_rewrites if isinstance(base.linker, JAXLinker) else _with_dl_rewrites
     if isinstance(mode, Mode):  # the user's own Mode object: a fresh copy, not cached
-        return _with_dl_rewrites(base)
-    key = (mode, _fast_tanh_setting())
+        return with_rewrites(base)
+    key = (mode, "jax" if with_rewrites is _with_jax_rewrites else _fast_tanh_setting())
     if key not in _modes:
-        _modes[key] = _with_dl_rewrites(base)
+        _modes[key] = with_rewrites(base)
         _modes[key].dl_description = repr(key)  # its name in DL.engine.graph_cache's keys
     return _modes[key]
 

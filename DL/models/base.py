@@ -48,7 +48,7 @@ import numbers
 import numpy
 
 from DL import losses, state
-from DL.backend import T, floatX, random_updates, shared
+from DL.backend import BACKEND, T, floatX, random_updates, shared
 from DL.dropout import dropout
 from DL.regularization import L1, L2_sqr, layers_L1, layers_L2_sqr
 from DL.utils import flatten
@@ -107,7 +107,15 @@ def make_param(value, shape, name, owner, initial):
                          % (owner, name, tuple(current_shape), tuple(shape)))
     if hasattr(value, "get_value"):
         return value
-    return shared(numpy.asarray(value, dtype=floatX), name="%s.%s" % (owner, name), borrow=False)
+    return shared(numpy.asarray(value, dtype=floatX), name="%s.%s" % (owner, name), borrow=False,
+                  **static_shape(shape))
+
+
+def static_shape(shape):
+    """The keyword that fixes a parameter's shape in its type, on PyTensor: shapes computed
+    from it are then constants, as engines that trace (JAX) need them.  (Legacy Theano's
+    types have no shape.)"""
+    return {"shape": tuple(int(n) for n in shape)} if BACKEND == "pytensor" else {}
 
 
 def sub_params(params, count, owner):

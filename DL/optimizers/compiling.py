@@ -160,16 +160,20 @@ class _HostMinibatches(object):
     known, including those computed from the inputs (a recurrent model's initial
     state, a dropout mask), so each minibatch shape gets its own function, whose
     inputs declare that shape: usually two (the full minibatches and the last,
-    shorter one; a set smaller than a minibatch has only the short one)."""
+    shorter one; a set smaller than a minibatch has only the short one).
+    `functions`, a dict, holds them by shape; the error functions of the three
+    sets share one (the same graph on other data), so that the validation and
+    test sets, of the same minibatch shapes, trace no program of their own."""
 
-    def __init__(self, inputs, outputs, data_set, batch_size, mode, updates=None, compiler=function):
+    def __init__(self, inputs, outputs, data_set, batch_size, mode, updates=None, compiler=function,
+                 functions=None):
         self.inputs, self.outputs, self.updates, self.mode = list(inputs), outputs, updates, mode
         # the sets' host arrays, found once: a set stored as floats and cast to ints
         # would otherwise be converted whole at every minibatch
         self.host_data = [_host_array(data) for data in data_set]
         self.batch_size = batch_size
         self.compiler = compiler
-        self.functions = {}
+        self.functions = {} if functions is None else functions
 
     def _function(self, batches):
         shapes = tuple(batch.shape for batch in batches)
@@ -188,12 +192,15 @@ class _HostMinibatches(object):
         return self._function(batches)(*batches)
 
 
-def minibatch_function(inputs, outputs, data_set, batch_size, mode=None, updates=None, compiler=function):
+def minibatch_function(inputs, outputs, data_set, batch_size, mode=None, updates=None, compiler=function,
+                       traced=None):
     """`f(index)`: `outputs` on minibatch `index` of `data_set` (a list of shared
     variables in the order of `inputs`), applying `updates`.  `compiler` compiles
-    (DL.backend.function by default; wrap it to count or time compiles)."""
+    (DL.backend.function by default; wrap it to count or time compiles).  On an
+    engine that traces (JAX), `traced` (a dict) shares the functions of each
+    minibatch shape between the functions of one graph on several sets."""
     if static_shapes(mode):
-        return _HostMinibatches(inputs, outputs, data_set, batch_size, mode, updates, compiler)
+        return _HostMinibatches(inputs, outputs, data_set, batch_size, mode, updates, compiler, traced)
     index = T.lscalar("index")
     return compiler([index], outputs, updates=updates, mode=mode,
                     givens=_givens(inputs, data_set, index, batch_size))
@@ -246,8 +253,11 @@ def compile_training(dataset, inputs, cost, params, errors, batch_size, rule, ru
                   the cost or a gradient is NaN or infinite: the state stays that of
                   the last good step
     error_functions has 'valid' and 'test' compiled; 'train' compiles when asked for."""
+    traced = {}  # (JAX) the error functions by minibatch shape, for every set
+
     def compile_errors(which):
-        return minibatch_function(inputs, errors, dataset[which], batch_size, mode, compiler=compiler)
+        return minibatch_function(inputs, errors, dataset[which], batch_size, mode, compiler=compiler,
+                                  traced=traced)
     error_functions = _ErrorFunctions(compile_errors)
     for name in ("test", "valid"):
         error_functions[name]  # compiled now: the loop needs them

@@ -50,9 +50,16 @@ class _AnyTensorType(type(_TensorType)):
 class TensorType(_TensorType, metaclass=_AnyTensorType):
     """`T.TensorType(dtype, broadcastable)`: PyTensor's TensorType whose variables
     are truthy.  It equals (and hashes as) PyTensor's type of the same dtype and
-    shape, so graphs mix the two freely (updates, scan states, function inputs)."""
+    shape, so graphs mix the two freely (updates, scan states, function inputs).
+
+    A variable it makes has PyTensor's own type of that dtype and shape: some of
+    PyTensor's functions accept only that exact class (`T.dot` asks for a "dense"
+    type, which a subclass is not)."""
 
     variable_type = TruthyTensorVariable
+
+    def __call__(self, name=None):
+        return TruthyTensorVariable(_TensorType(self.dtype, shape=self.shape), None, None, name=name)
 
     def __eq__(self, other):
         if not isinstance(other, _TensorType):

@@ -1,0 +1,124 @@
+"""The JAX linker of DL's JAX mode: PyTensor's, with two differences.
+
+1. **64-bit types for float64 graphs, whatever the import order.**  PyTensor
+   sets JAX's global `jax_enable_x64` from `floatX` at the moment its JAX code
+   is first imported: off when DL (float32) was imported first, on when a
+   float64 script got there first.  With it off, a float64 graph (a gradient
+   checked by finite differences) is computed in float32; with it on, some of
+   PyTensor's JAX code returns float64 where a float32 graph says float32 (a
+   float32 sum accumulated in float64), which a loop's carry then refuses.  DL's
+   functions therefore run inside `jax.enable_x64(...)`, a context of the
+   calling thread: on when floatX is float64 or every float entering and
+   leaving the graph is float64, off otherwise (a float32 model's float64
+   bookkeeping, such as Adam's step count or the finiteness guard's sum, is
+   then computed in float32, as in PyTensor's own JAX mode with floatX float32,
+   and int64 values in int32); their outputs are cast to the graph's types.
+   The global setting, which other JAX code reads, is left as it was.
+
+2. **A persistent compilation cache.**  The first time DL compiles a JAX
+   function, it points JAX's persistent compilation cache at
+   `<PyTensor's compile folder>/dl_jax` ($DL_JAX_CACHE_DIR to choose another
+   folder), beside PyTensor's Numba cache and DL's graph cache, and caches
+   every program (JAX's default keeps only those that took over a second):
+   a later process compiling the same graph loads it.  This sets two of JAX's
+   global options, `jax_compilation_cache_dir` and
+   `jax_persistent_cache_min_compile_time_secs`, so other JAX code in the
+   process caches its programs there too.  DL leaves both alone when the user
+   has set a cache folder already (JAX_COMPILATION_CACHE_DIR, or
+   `jax.config.update` before DL's first JAX compile); `DL_JAX_CACHE=0` turns
+   DL's setting off.
+"""
+import os
+import warnings
+
+import numpy
+
+from pytensor import config
+from pytensor.link.jax.linker import JAXLinker
+
+from DL.engine import switched_off
+
+_cache_set_up = []
+
+
+def cache_dir():
+    """$DL_JAX_CACHE_DIR, else `dl_jax` in PyTensor's compile folder."""
+    return os.environ.get("DL_JAX_CACHE_DIR") or os.path.join(str(config.base_compiledir), "dl_jax")
+
+
+def set_up_cache():
+    """Point JAX's persistent compilation cache at `cache_dir()` (once a process), unless
+    the user chose a folder or DL_JAX_CACHE=0.  Returns the folder in use, or None."""
+    import jax
+    if not _cache_set_up:
+        _cache_set_up.append(True)
+        if jax.config.jax_compilation_cache_dir is None and not switched_off("DL_JAX_CACHE"):
+            jax.config.update("jax_compilation_cache_dir", cache_dir())
+            if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
+                jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    return jax.config.jax_compilation_cache_dir
+
+
+def x64(on):
+    """JAX's context that sets 64-bit types on or off for the calling thread (its name
+    moved from jax.experimental to jax in later versions)."""
+    import jax
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(on)
+    from jax.experimental import enable_x64
+    return enable_x64(on)
+
+
+def needs_x64(fgraph):
+    """True when floatX is float64 or every float entering or leaving `fgraph` is float64."""
+    floats = [v.type.dtype for v in list(fgraph.inputs) + list(fgraph.outputs)
+              if str(getattr(v.type, "dtype", "")).startswith("float")]
+    return config.floatX == "float64" or (bool(floats) and all(dtype == "float64" for dtype in floats))
+
+
+def as_type(output, dtype, wide):
+    """`output` of the graph's `dtype`: cast by JAX, or, for a 64-bit type JAX cannot
+    hold without x64 (`wide` false; a float32 model's float64 step count), as a NumPy array."""
+    if dtype is None or output.dtype == dtype:
+        return output
+    if not wide and dtype in ("float64", "int64", "uint64", "complex128"):
+        return numpy.asarray(output, dtype=dtype)
+    return output.astype(dtype)
+
+
+class DLJAXLinker(JAXLinker):
+    """PyTensor's JAX linker, whose functions run with the 64-bit setting their graph
+    needs, return the graph's types, and whose compiled programs go to the persistent
+    cache (see the module's docstring)."""
+
+    def fgraph_convert(self, fgraph, *args, **kwargs):
+        with x64(needs_x64(fgraph)), warnings.catch_warnings():  # (constants become JAX arrays here)
+            # PyTensor's linker works on a copy of each random generator, and says so at every
+            # compile; DL.md says it once (a checkpoint on JAX holds no generator state)
+            warnings.filterwarnings("ignore", message="The RandomType SharedVariables")
+            return super().fgraph_convert(fgraph, *args, **kwargs)
+
+    def create_thunk_inputs(self, storage_map):
+        with x64(needs_x64(self.fgraph)):
+            return super().create_thunk_inputs(storage_map)
+
+    def jit_compile(self, fn):
+        set_up_cache()
+        compiled = super().jit_compile(fn)
+        wide = needs_x64(self.fgraph)
+        dtypes = [getattr(v.type, "dtype", None) for v in self.fgraph.outputs]
+
+        traced = []
+
+        def with_graph_types(*args):
+            with x64(wide):
+                if traced:
+                    outputs = compiled(*args)
+                else:  # the first call traces, where JAX says that 64-bit types become 32-bit without x64
+                    with warnings.catch_warnings():
+                        warnings.filterwarnings("ignore", message="Explicitly requested dtype")
+                        outputs = compiled(*args)
+                    traced.append(True)
+                return [as_type(output, dtype, wide) for output, dtype in zip(outputs, dtypes)]
+
+        return with_graph_types
