@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
                                 reason="the settings are glibc's")
@@ -20,7 +21,6 @@ import resource, numpy
 import sys
 import DL.backend
 from DL.engine import allocator
-from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 if "--call" in sys.argv:
     allocator.keep_freed_memory()
 def step():

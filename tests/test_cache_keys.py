@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from DL.backend import BACKEND
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 pytestmark = pytest.mark.skipif(BACKEND != "pytensor", reason="Numba cache keys are PyTensor's")
 
@@ -33,7 +34,6 @@ import test_use
 from DL.backend import function, grad
 from DL.utils import flatten
 from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
-from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 use = test_use.use64(numpy.random.RandomState(1234), dropout_rate=0.3)
 cost = use.loss()
 compiled = function([use.obs, use.act], [cost] + grad(cost, flatten(use.params)), no_default_updates=True)

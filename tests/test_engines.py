@@ -290,3 +290,37 @@ def test_the_persistent_jax_cache_can_be_turned_off_or_chosen_by_the_user(tmp_pa
     chosen = str(tmp_path / "users-own")
     assert run_jax_program(tmp_path, "dl-first", JAX_COMPILATION_CACHE_DIR=chosen)["cache"] == chosen
     assert not (tmp_path / "dl-jax").exists()
+
+
+@pytest.mark.skipif(not HAS_JAX, reason="JAX is an optional engine and jax is not installed "
+                                        "(pip install jax jaxlib, or pip install DL[jax])")
+@pytest.mark.parametrize("rule", sorted(__import__("DL.updates", fromlist=["rules"]).rules))
+def test_each_update_rule_steps_the_same_on_numba_and_on_jax(rule):
+    from DL import updates
+    from DL.backend import function, shared
+    x = T.TensorType("float32", shape=(4, 3))("x")
+    data = numpy.random.RandomState(0).rand(4, 3).astype("float32")
+    end = {}
+    for mode in ("NUMBA", "JAX"):
+        w = shared(numpy.array([0.5, -1.0, 2.0], "float32"), name="w")
+        cost = T.sum((T.dot(x, w) - 1.0) ** 2)
+        step = function([x], cost, updates=updates.get(rule)([w], T.grad(cost, [w])), mode=mode)
+        costs = [float(step(data)) for _ in range(5)]
+        end[mode] = costs, numpy.asarray(w.get_value())
+    assert end["NUMBA"][0][-1] < end["NUMBA"][0][0]  # it descends
+    assert_allclose(end["JAX"][0], end["NUMBA"][0], rtol=1e-5)
+    assert_allclose(end["JAX"][1], end["NUMBA"][1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not HAS_JAX, reason="JAX is an optional engine and jax is not installed "
+                                        "(pip install jax jaxlib, or pip install DL[jax])")
+def test_a_jax_function_on_inputs_of_unknown_shape_compiles_once_per_shape():
+    from DL.backend import function
+    x = T.matrix("x")  # no sizes: JAX needs them, so each new shape of x gets its function
+    total = function([x], T.tanh(x).sum(axis=0) + x.shape[0], mode="JAX")
+    for rows in (3, 5, 3):
+        data = numpy.arange(rows * 2, dtype="float32").reshape(rows, 2) / 10
+        assert_allclose(total(data), numpy.tanh(data).sum(axis=0) + rows, rtol=1e-6)
+    assert len(total.functions) == 2  # (3, 2) and (5, 2), the first reused
+    with pytest.raises(TypeError, match="takes 1 inputs"):
+        total(data, data)

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from DL.backend import BACKEND
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 pytestmark = pytest.mark.skipif(BACKEND != "pytensor",
                                 reason="legacy Theano has no dispatch or linker that DL could touch")
@@ -26,7 +27,6 @@ import pytensor, pytensor.tensor as pt
 from pytensor.compile.mode import get_mode, predefined_modes
 from pytensor.link.numba.linker import NumbaLinker
 from pytensor.link.jax.linker import JAXLinker
-from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 MODES = %(modes)r
 DL_MODES = %(dl_modes)r

@@ -149,17 +149,57 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
     if BACKEND == "pytensor":
         from DL.engine.mode import dl_mode
         mode = dl_mode(default_mode() if mode is None else mode)
-        if "DL.engine.recurrence_op" in sys.modules and static_shapes(mode):
-            sys.modules["DL.engine.recurrence_op"].register_all("jax")  # the fused recurrences built so far
+        if static_shapes(mode):
+            if "DL.engine.recurrence_op" in sys.modules:
+                sys.modules["DL.engine.recurrence_op"].register_all("jax")  # the fused recurrences built so far
+            if _without_static_shapes(inputs):
+                return _PerShape(inputs, outputs, dict(kwargs, mode=mode, no_default_updates=no_default_updates,
+                                                       allow_input_downcast=allow_input_downcast))
+    return _compile(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
+                    no_default_updates=no_default_updates, **kwargs)
+
+
+def _compile(inputs, outputs, no_default_updates=False, **kwargs):
+    """The engine's function (its `no_default_updates` only when asked for)."""
     if no_default_updates is not False:
         # PyTensor deprecates the argument, not the default updates it turns off.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The no_default_updates parameter",
                                     category=DeprecationWarning)
-            return _engine.function(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
-                                    no_default_updates=no_default_updates, **kwargs)
-    return _engine.function(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
-                            **kwargs)
+            return _engine.function(inputs, outputs, no_default_updates=no_default_updates, **kwargs)
+    return _engine.function(inputs, outputs, **kwargs)
+
+
+def _without_static_shapes(inputs):
+    """True when some of `inputs` (plain symbolic tensors, all of them) has a dimension of
+    unknown size."""
+    inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    tensors = all(hasattr(v, "type") and hasattr(v.type, "shape") and v.owner is None for v in inputs)
+    return tensors and any(None in v.type.shape for v in inputs)
+
+
+class _PerShape(object):
+    """A function for an engine that traces with fixed shapes (JAX), on inputs whose shapes
+    are not all fixed (`T.tensor3('x')`): a call compiles the graph for the shapes of its
+    arguments the first time they come (the inputs' types then hold those shapes) and
+    reuses it after.  Arguments are positional, one per input."""
+
+    def __init__(self, inputs, outputs, options):
+        self.inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        self.outputs, self.options = outputs, options
+        self.functions = {}
+
+    def __call__(self, *values):
+        if len(values) != len(self.inputs):
+            raise TypeError("this function takes %d inputs (%s), got %d"
+                            % (len(self.inputs), ", ".join(str(v) for v in self.inputs), len(values)))
+        shapes = tuple(numpy.shape(value) for value in values)
+        if shapes not in self.functions:
+            fixed = [_tensor.TensorType(v.type.dtype, shape=shape)(v.name) for v, shape in zip(self.inputs, shapes)]
+            givens = list(self.options.get("givens") or []) + list(zip(self.inputs, fixed))
+            self.functions[shapes] = _compile(fixed, self.outputs, **dict(self.options, givens=givens,
+                                                                          on_unused_input="ignore"))
+        return self.functions[shapes](*values)
 
 if BACKEND == "pytensor":
     def scan(*args, **kwargs):
