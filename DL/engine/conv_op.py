@@ -162,6 +162,19 @@ class ConvOp(Op):
         return (x_shape[0], W_shape[0], conv_output_size(x_shape[2], W_shape[2], self.subsample[0], pad_h),
                 conv_output_size(x_shape[3], W_shape[3], self.subsample[1], pad_w))
 
+    def static_output_shape(self, x_shape, W_shape):
+        """`output_shape` from the inputs' static shapes, None where an axis is not known (so
+        that sizes computed from the output, a flattened feature count, are constants)."""
+        full, half, explicit_h, explicit_w = padding_terms(self.border_mode)
+
+        def size(axis, explicit):
+            if x_shape[axis] is None or W_shape[axis] is None:
+                return None
+            pad = pad_size(full, half, explicit, W_shape[axis])
+            return conv_output_size(x_shape[axis], W_shape[axis], self.subsample[axis - 2], pad)
+
+        return (x_shape[0], W_shape[0], size(2, explicit_h), size(3, explicit_w))
+
     def numba_code(self, node):
         """A Numba function of the node's inputs that calls `self.kernel` of numba_conv
         with the strides and the padding (constants, but the filters' size)."""
@@ -231,7 +244,7 @@ class Conv2d(ConvOp):
         if (x.ndim, W.ndim) != (4, 4):
             raise TypeError("Conv2d: 4-D input (n_examples, n_in, height, width) and 4-D filters "
                             "(n_out, n_in, filter_h, filter_w), got %d-D and %d-D" % (x.ndim, W.ndim))
-        return Apply(self, [x, W], [tensor(x.dtype, 4)])
+        return Apply(self, [x, W], [tensor(x.dtype, shape=self.static_output_shape(x.type.shape, W.type.shape))])
 
     # (No infer_shape: the output's shape is then read from the output itself, which
     # JAX knows while it traces; arithmetic on the input's shape would be traced.)
@@ -259,7 +272,7 @@ class ConvGrad(ConvOp):
 
     def make_node(self, x, W, d_out):
         x, W, d_out = float_inputs(x, W, d_out)
-        return Apply(self, [x, W, d_out], [tensor(x.dtype, 4)])
+        return Apply(self, [x, W, d_out], [tensor(x.dtype, shape=(x, W)[self.wrt].type.shape)])
 
     def infer_shape(self, fgraph, node, shapes):
         return [shapes[self.wrt]]

@@ -88,8 +88,9 @@ def as_type(output, dtype, wide):
 
 class DLJAXLinker(JAXLinker):
     """PyTensor's JAX linker, whose functions run with the 64-bit setting their graph
-    needs, return the graph's types, and whose compiled programs go to the persistent
-    cache (see the module's docstring)."""
+    needs, return the graph's types (the caller's outputs as NumPy arrays, as the other
+    engines do), and whose compiled programs go to the persistent cache (see the
+    module's docstring)."""
 
     def fgraph_convert(self, fgraph, *args, **kwargs):
         with x64(needs_x64(fgraph)), warnings.catch_warnings():  # (constants become JAX arrays here)
@@ -107,6 +108,10 @@ class DLJAXLinker(JAXLinker):
         compiled = super().jit_compile(fn)
         wide = needs_x64(self.fgraph)
         dtypes = [getattr(v.type, "dtype", None) for v in self.fgraph.outputs]
+        # what the caller gets back as NumPy arrays, as from the other engines (a script's
+        # `p.astype("float64")`); what updates shared variables stays where JAX keeps it
+        returned = [dtype is not None and i not in (getattr(self.fgraph, "update_mapping", None) or {})
+                    for i, dtype in enumerate(dtypes)]
 
         traced = []
 
@@ -119,6 +124,7 @@ class DLJAXLinker(JAXLinker):
                         warnings.filterwarnings("ignore", message="Explicitly requested dtype")
                         outputs = compiled(*args)
                     traced.append(True)
-                return [as_type(output, dtype, wide) for output, dtype in zip(outputs, dtypes)]
+                outputs = [as_type(output, dtype, wide) for output, dtype in zip(outputs, dtypes)]
+            return [numpy.array(output) if to_host else output for output, to_host in zip(outputs, returned)]  # (writable)
 
         return with_graph_types

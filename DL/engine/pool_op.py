@@ -139,7 +139,10 @@ class Pool2d(PoolOp):
         x, = float_inputs(x)
         if x.ndim < 2:
             raise TypeError("Pool2d: the input needs 2 or more axes (..., height, width), got %d" % x.ndim)
-        return Apply(self, [x], [tensor(x.dtype, x.ndim)])
+        height, width = x.type.shape[-2:]
+        known = height is not None and width is not None
+        shape = self.output_shape(x.type.shape) if known else tuple(x.type.shape[:-2]) + (None, None)
+        return Apply(self, [x], [tensor(x.dtype, shape=shape)])
 
     # (No infer_shape, as Conv2d: JAX reads the shape of the output while it traces.)
 
@@ -169,7 +172,7 @@ class Pool2dGrad(PoolOp):
 
     def make_node(self, x, d_out):
         x, d_out = float_inputs(x, d_out)
-        return Apply(self, [x, d_out], [tensor(x.dtype, x.ndim)])
+        return Apply(self, [x, d_out], [tensor(x.dtype, shape=x.type.shape)])
 
     def infer_shape(self, fgraph, node, shapes):
         return [shapes[0]]

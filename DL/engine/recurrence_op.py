@@ -37,9 +37,9 @@ from pytensor.tensor.type import TensorType
 from DL.backend import T
 
 
-def tensor(dtype, ndim):
-    """A symbolic tensor type of `ndim` axes of any length."""
-    return TensorType(dtype, shape=(None,) * ndim)()
+def tensor(dtype, ndim=None, shape=None):
+    """A symbolic tensor of `ndim` axes of any length, or of a `shape` (None where not known)."""
+    return TensorType(dtype, shape=(None,) * ndim if shape is None else tuple(shape))()
 
 
 def entry_point(op):
