@@ -23,6 +23,18 @@ def child_env(cache=None):
     return env
 
 
+def cache_env(cache):
+    """child_env(cache) with every engine cache in the folder `cache`, so that an empty folder
+    empties them all: PyTensor's and Numba's (child_env), DL's graph cache (DL_GRAPH_CACHE_DIR)
+    and JAX's persistent compilation cache (JAX_COMPILATION_CACHE_DIR), keeping every program
+    (minimum compile time 0 s, minimum entry size 0 bytes)."""
+    env = child_env(cache)
+    env.update(DL_GRAPH_CACHE_DIR=os.path.join(cache, "dl-graphs"),
+               JAX_COMPILATION_CACHE_DIR=os.path.join(cache, "jax"),
+               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+    return env
+
+
 def run_child(script, mode, env):
     """Run `python script --child mode` in a fresh process with `env`; return the JSON dict it
     prints last, plus "process": the child's whole wall time (start-up included)."""

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from _child import child_env, run_child
+from _child import cache_env, run_child
 from _table import print_table
 
 BATCH = 500
@@ -64,15 +64,6 @@ def measure(mode):
         [numpy.asarray(output) for output in train(index)]  # JAX returns before it computes: wait for it
         seconds[call] = time.time() - start
     return seconds
-
-
-def cache_env(cache):
-    """The child's environment: every engine cache inside the folder `cache`."""
-    env = child_env(cache)
-    env.update(DL_GRAPH_CACHE_DIR=os.path.join(cache, "dl-graphs"),
-               JAX_COMPILATION_CACHE_DIR=os.path.join(cache, "jax"),
-               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
-    return env
 
 
 def row(mode, cache_state, s):

@@ -11,6 +11,12 @@ and trained by `compile_functions` with the examples' rules (what optimize runs)
     use    examples/use-map1d-binary.py: USE, 5 observations, 2 actions, 50 relu
            state units, 20 steps, SGD with momentum, minibatches of 20
 
+build() also makes two cases benchmarks/engines.py measures (--cases gru lenet here):
+
+    gru    the lstm case with a GRU 128 in place of the LSTM
+    lenet  DL.models.LeNet (the deeplearning.net tutorial's) on flat MNIST-shaped
+           rows (784 floats), SGD learning rate 0.1, minibatches of 500
+
 The data are random arrays of the examples' shapes and sizes: compiling depends
 on the graph, not on the values, and reading the real files is not start-up.
 
@@ -42,7 +48,8 @@ import time
 from _child import child_env
 from _table import print_table
 
-CASES = ("mlp", "lstm", "use")
+CASES = ("mlp", "lstm", "use")  # the default
+BUILT = CASES + ("gru", "lenet")  # every case build() makes
 
 
 def build(case, numpy, T, shared, floatX):
@@ -59,23 +66,31 @@ def build(case, numpy, T, shared, floatX):
         model = MLP(rng=rng, input=x, n_in=784, n_hidden=500, n_out=10)
         data = sets(lambda n: rng.rand(n, 784).astype(floatX), lambda n: rng.randint(0, 10, n).astype(floatX))
         return (data, [x, t], model.loss(t), flatten(model.params), model.errors(t), "adadelta", {}, 20, [])
-    if case == "lstm":
+    if case == "lenet":
+        from DL.models.LeNet import LeNet
+        x, t = T.matrix("x"), T.ivector("t")
+        model = LeNet(rng=rng, input=x)
+        data = sets(lambda n: rng.rand(n, 784).astype(floatX), lambda n: rng.randint(0, 10, n).astype("int32"))
+        return (data, [x, t], model.loss(t), flatten(model.params), model.errors(t), "sgd", {"learning_rate": 0.1},
+                500, model.updates)
+    if case in ("lstm", "gru"):
         from DL.backend import RandomStreams
         from DL.dropout import dropout
         from DL.losses import nll_multiclass, pred_error, pred_multiclass
-        from DL.models import EmbeddingLayer, HiddenLayer, LSTM
+        from DL.models import GRU, EmbeddingLayer, HiddenLayer, LSTM
         from DL.pooling import mean_pool
         x, t, mask = T.lmatrix("x"), T.lvector("t"), T.matrix("mask")
         embedding = EmbeddingLayer(rng=rng, input=x, n_in=10000, n_out=128)
-        lstm = LSTM(rng=rng, input=embedding.output, mask=mask, n_units=128, activation="tanh")
-        pooled = mean_pool(lstm.output, mask)
+        layer = {"lstm": LSTM, "gru": GRU}[case]  # (a GRU's input size defaults to its n_units, as the LSTM's is)
+        recurrent = layer(rng=rng, input=embedding.output, mask=mask, n_units=128, activation="tanh")
+        pooled = mean_pool(recurrent.output, mask)
         srng = RandomStreams(0)
         classifier = HiddenLayer(rng=rng, input=None, n_in=128, n_out=2, activation="softmax")
         probabilities = classifier.apply(dropout(srng, 0.5, pooled), train=True)
         prediction = pred_multiclass(classifier.apply(pooled, train=False))
         data = sets(lambda n: rng.randint(1, 10000, (n, 100)).astype("int64"),
                     lambda n: rng.randint(0, 2, n).astype("int64"), lambda n: numpy.ones((n, 100), floatX))
-        params = flatten([embedding.params, lstm.params, classifier.params])
+        params = flatten([embedding.params, recurrent.params, classifier.params])
         return (data, [x, t, mask], nll_multiclass(probabilities, t), params, pred_error(prediction, t),
                 "adadelta", {}, 16, srng.updates())
     from DL.models.USE import USE
@@ -131,7 +146,7 @@ HEADER = ["case", "mode", "graph cache", "cache", "import s", "build + compile s
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
+    parser.add_argument("--cases", nargs="+", choices=BUILT, default=list(CASES))
     parser.add_argument("--modes", nargs="+", default=["default"], help="'default' (DL's), NUMBA, CVM, JAX, ...")
     parser.add_argument("--graph-cache", nargs="+", choices=["on", "off"], default=["on"],
                         help="DL's cache of rewritten graphs on (default), off, or both")

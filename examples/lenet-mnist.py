@@ -29,8 +29,10 @@ epoch after 29 s of first compiles):
     python examples/lenet-mnist.py --epochs 20 --plot filters.png     1.16 %
 
 falling by epoch 5, 10, 15, 20: 2.51, 1.57, 1.34, 1.16 % (validation 1.41 %).
-The tutorial's whole budget was not run here; the tutorial reports 0.92 % for
-it.  Baselines on the same test set: multinomial logistic regression 7.76 %,
+The tutorial's budget (`python examples/lenet-mnist.py`, 76 minutes beside
+other runs): patience ran out after 158 epochs; the best validation error,
+1.06 % at epoch 90, gives a test error of 0.83 % (the tutorial reports 0.92 %).
+Baselines on the same test set: multinomial logistic regression 7.76 %,
 DL's one-hidden-layer MLPs 1.88 %.
 """
 import numpy

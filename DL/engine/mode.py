@@ -16,18 +16,20 @@ body's nodes in graph order, not in the order of a set of object ids
 (DL.engine.scan_rewrites): the same graph then compiles to the same Numba
 cache key in every process.
 
-On JAX, one rewrite: PyTensor's JAX engine has no binomial sampler (it asks for
-NumPyro), and dropout masks are binomial draws with n = 1, so
+On JAX, two rewrites.  PyTensor's JAX engine has no binomial sampler (it asks
+for NumPyro), and dropout masks are binomial draws with n = 1, so
 
     position 48.4  binomial(rng, size, 1, p)  -> uniform(rng, size, 0, 1) < p
 
 a Bernoulli(p) draw from the same generator (which JAX draws its own numbers
 from anyway: a seed's masks differ between the engines, as its uniform draws
 do).  The Numba and C engines keep the binomial draw, so their masks for a seed
-are what they were.  And DL's JAX functions run in DL's subclass of PyTensor's
-JAX linker (`DL.engine.jax_linker`), which calls them with JAX's 64-bit types
-on, whatever PyTensor set when its JAX code was first imported, and keeps
-JAX's compiled programs on disk.
+are what they were.  And, as on Numba, PyTensor's `scan_push_out_add` gives
+way to DL's in-order copy, so that a loop compiles to the same program, with
+the same key in JAX's persistent cache, in every process.  DL's JAX functions
+run in DL's subclass of PyTensor's JAX linker (`DL.engine.jax_linker`): the
+64-bit setting their graph needs, whatever PyTensor set when its JAX code was
+first imported, and JAX's compiled programs kept on disk.
 
 Nothing else changes: PyTensor's classes, its dispatch and its predefined modes
 are left as they are, so a graph compiled by other code in the process (PyMC, a
@@ -136,8 +138,13 @@ def _with_dl_rewrites(base):
 
 
 def _with_jax_rewrites(base):
+    from DL.engine import scan_rewrites
     from DL.engine.jax_linker import DLJAXLinker
-    registered = base.register((_bernoulli_by_uniform(), BERNOULLI_POSITION))
+    # (the in-order scan_push_out_add too: the same graph, the same program, the same key in
+    # JAX's persistent cache in every process; PyTensor's reordered a USE's loop outputs)
+    registered = base.excluding(scan_rewrites.REPLACES).register(
+        (_bernoulli_by_uniform(), BERNOULLI_POSITION),
+        (dfs_rewriter(scan_rewrites.scan_push_out_add_in_order, ignore_newtrees=False), scan_rewrites.POSITION))
     return Mode(linker=DLJAXLinker(), optimizer=registered.provided_optimizer)
 
 
