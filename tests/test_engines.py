@@ -156,8 +156,8 @@ def model_cases():
 
 
 def fixed_data(model, inputs, y, rng):
-    """(symbolic inputs, fixed-shape copies of their types, values): 4 examples of 5 steps,
-    images 2 x 3 x 8 x 8, LeNet's 784-long rows; targets of the model's output's shape."""
+    """(symbolic inputs, values): 4 examples of 5 steps, images 2 x 3 x 8 x 8, LeNet's
+    784-long rows; targets of the model's output's shape."""
     from pytensor.compile.mode import Mode
     from DL.backend import function
     symbols = list(inputs.values())
@@ -179,20 +179,20 @@ def fixed_data(model, inputs, y, rng):
         values.append(rng.randint(0, output.shape[-1], size=shape).astype(y.dtype) if y.dtype.startswith("int")
                       else rng.rand(*shape).astype(y.dtype))
         symbols.append(y)
-    fixed = [T.TensorType(symbol.dtype, shape=value.shape)(symbol.name) for symbol, value in zip(symbols, values)]
-    return symbols, fixed, values
+    return symbols, values
 
 
 def sgd_steps(model, inputs, y, loss, mode, steps=3):
     """(losses, parameters) after `steps` SGD steps (learning rate 0.1) on fixed data, from
     the model's initial parameters and state (which are put back afterwards: a JAX function
-    leaves JAX arrays in the shared variables it updates, which Numba cannot read)."""
+    leaves JAX arrays in the shared variables it updates, which Numba cannot read).  On JAX
+    the function compiles for the data's shapes (DL.backend.PerShape)."""
     from DL.backend import function
     params = flatten(model.params)
     initial = [(v, numpy.array(v.get_value())) for v in flatten(model.variables)]
-    symbols, fixed, values = fixed_data(model, inputs, y, numpy.random.RandomState(5))
-    step = function(fixed, loss, updates=[(p, p - 0.1 * g) for p, g in zip(params, T.grad(loss, params))]
-                    + list(model.updates), givens=list(zip(symbols, fixed)), mode=mode, on_unused_input="ignore")
+    symbols, values = fixed_data(model, inputs, y, numpy.random.RandomState(5))
+    step = function(symbols, loss, updates=[(p, p - 0.1 * g) for p, g in zip(params, T.grad(loss, params))]
+                    + list(model.updates), mode=mode, on_unused_input="ignore")
     losses = [float(step(*values)) for _ in range(steps)]
     trained = [numpy.array(p.get_value()) for p in params]
     for variable, value in initial:

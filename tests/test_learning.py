@@ -56,23 +56,17 @@ def engine(request, monkeypatch):
     return request.param
 
 
-def compiled(inputs, values, outputs, updates=()):
-    """`outputs` compiled on copies of `inputs` whose types hold the shapes of `values`
-    (JAX traces with fixed shapes; Numba compiles the same graph either way)."""
-    fixed = [T.TensorType(v.dtype, shape=numpy.shape(value))(v.name) for v, value in zip(inputs, values)]
-    return function(fixed, outputs, updates=list(updates), givens=list(zip(inputs, fixed)))
-
-
 def train(inputs, values, cost, params, steps, learning_rate=0.02, updates=()):
     """`steps` full-batch Adam steps on `cost`."""
     params = flatten(params)
-    step = compiled(inputs, values, cost, adam(params, grad(cost, params), learning_rate) + list(updates))
+    # (on JAX the function compiles for the values' shapes: DL.backend.PerShape)
+    step = function(inputs, cost, updates=adam(params, grad(cost, params), learning_rate) + list(updates))
     for _ in range(steps):
         step(*values)
 
 
 def error_of(inputs, errors, values):
-    return float(compiled(inputs, values, errors)(*values))
+    return float(function(inputs, errors)(*values))
 
 
 # --- sequences of bits with padding --------------------------------------------------------

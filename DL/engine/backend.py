@@ -153,8 +153,8 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
             if "DL.engine.recurrence_op" in sys.modules:
                 sys.modules["DL.engine.recurrence_op"].register_all("jax")  # the fused recurrences built so far
             if _without_static_shapes(inputs):
-                return _PerShape(inputs, outputs, dict(kwargs, mode=mode, no_default_updates=no_default_updates,
-                                                       allow_input_downcast=allow_input_downcast))
+                return PerShape(inputs, outputs, _compile, mode=mode, no_default_updates=no_default_updates,
+                                allow_input_downcast=allow_input_downcast, **kwargs)
     return _compile(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
                     no_default_updates=no_default_updates, **kwargs)
 
@@ -178,16 +178,20 @@ def _without_static_shapes(inputs):
     return tensors and any(None in v.type.shape for v in inputs)
 
 
-class _PerShape(object):
+class PerShape(object):
     """A function for an engine that traces with fixed shapes (JAX), on inputs whose shapes
     are not all fixed (`T.tensor3('x')`): a call compiles the graph for the shapes of its
-    arguments the first time they come (the inputs' types then hold those shapes) and
-    reuses it after.  Arguments are positional, one per input."""
+    arguments the first time they come (copies of the inputs whose types hold those
+    shapes, given for them) and reuses it after.  Arguments are positional, one per input.
 
-    def __init__(self, inputs, outputs, options):
+    `compile(fixed_inputs, outputs, givens=..., on_unused_input="ignore", **options)`
+    compiles one; `functions`, a dict by the arguments' shapes, may be shared between
+    PerShape functions of the same graph (optimize's error functions of three sets)."""
+
+    def __init__(self, inputs, outputs, compile, functions=None, **options):
         self.inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        self.outputs, self.options = outputs, options
-        self.functions = {}
+        self.outputs, self.compile, self.options = outputs, compile, options
+        self.functions = {} if functions is None else functions
 
     def __call__(self, *values):
         if len(values) != len(self.inputs):
@@ -197,9 +201,10 @@ class _PerShape(object):
         if shapes not in self.functions:
             fixed = [_tensor.TensorType(v.type.dtype, shape=shape)(v.name) for v, shape in zip(self.inputs, shapes)]
             givens = list(self.options.get("givens") or []) + list(zip(self.inputs, fixed))
-            self.functions[shapes] = _compile(fixed, self.outputs, **dict(self.options, givens=givens,
-                                                                          on_unused_input="ignore"))
+            self.functions[shapes] = self.compile(fixed, self.outputs, **dict(self.options, givens=givens,
+                                                                              on_unused_input="ignore"))
         return self.functions[shapes](*values)
+
 
 if BACKEND == "pytensor":
     def scan(*args, **kwargs):
@@ -457,5 +462,5 @@ from DL.engine.denormals import flushed as flush_denormals  # noqa: E402
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
            "config", "floatX", "RandomStreams", "softmax", "log_softmax",
            "logits_of_softmax", "logits_of_sigmoid", "cast_floatX",
-           "graph_inputs", "random_updates", "static_shapes", "check_and_raise", "batched_dot",
+           "graph_inputs", "random_updates", "static_shapes", "PerShape", "check_and_raise", "batched_dot",
            "flush_denormals"]

@@ -121,30 +121,32 @@ class _DLMode(Mode):
         return CachingFunctionMaker
 
 
+def _with_in_order_scans(base, *rewrites):
+    """`base` with `rewrites` (rewriter, position) registered, and PyTensor's
+    scan_push_out_add replaced by DL's in-order copy: the same graph then compiles to
+    the same program, and the same cache key (Numba's, JAX's), in every process."""
+    from DL.engine import scan_rewrites
+    in_order = (dfs_rewriter(scan_rewrites.scan_push_out_add_in_order, ignore_newtrees=False),
+                scan_rewrites.POSITION)
+    return base.excluding(scan_rewrites.REPLACES).register(in_order, *rewrites)
+
+
 def _with_dl_rewrites(base):
-    from DL.engine import numba_kernels, scan_rewrites
+    from DL.engine import numba_kernels
     numba_kernels.register()
     loop_bodies = _LoopBodiesIn()
-    base = base.excluding(scan_rewrites.REPLACES)
     rewrites = [(in2out(use_contiguous_dimshuffle, name="dl_contiguous_dimshuffle"), DIMSHUFFLE_POSITION),
-                (loop_bodies.rewriter(), DIMSHUFFLE_POSITION),
-                (dfs_rewriter(scan_rewrites.scan_push_out_add_in_order, ignore_newtrees=False),
-                 scan_rewrites.POSITION)]
+                (loop_bodies.rewriter(), DIMSHUFFLE_POSITION)]
     if numba_kernels.fast_tanh_enabled():
         rewrites.append((in2out(use_fast_tanh, name="dl_fast_tanh"), TANH_POSITION))
-    registered = base.register(*rewrites)
+    registered = _with_in_order_scans(base, *rewrites)
     loop_bodies.mode = _DLMode(linker=registered.linker, optimizer=registered.provided_optimizer)
     return loop_bodies.mode
 
 
 def _with_jax_rewrites(base):
-    from DL.engine import scan_rewrites
     from DL.engine.jax_linker import DLJAXLinker
-    # (the in-order scan_push_out_add too: the same graph, the same program, the same key in
-    # JAX's persistent cache in every process; PyTensor's reordered a USE's loop outputs)
-    registered = base.excluding(scan_rewrites.REPLACES).register(
-        (_bernoulli_by_uniform(), BERNOULLI_POSITION),
-        (dfs_rewriter(scan_rewrites.scan_push_out_add_in_order, ignore_newtrees=False), scan_rewrites.POSITION))
+    registered = _with_in_order_scans(base, (_bernoulli_by_uniform(), BERNOULLI_POSITION))
     return Mode(linker=DLJAXLinker(), optimizer=registered.provided_optimizer)
 
 

@@ -25,7 +25,7 @@ import inspect
 import numpy
 
 from DL import state, updates as update_rules
-from DL.backend import T, function, grad, graph_inputs, random_updates, static_shapes
+from DL.backend import PerShape, T, function, grad, graph_inputs, random_updates, static_shapes
 from DL.optimizers.metrics import as_metric
 from DL.optimizers.notice import FirstCalls
 from DL.utils import flatten
@@ -158,38 +158,27 @@ class _HostMinibatches(object):
     from the data on the host and passed in, where other engines slice it in the
     graph through `givens`.  JAX traces a graph only when every shape in it is
     known, including those computed from the inputs (a recurrent model's initial
-    state, a dropout mask), so each minibatch shape gets its own function, whose
-    inputs declare that shape: usually two (the full minibatches and the last,
-    shorter one; a set smaller than a minibatch has only the short one).
-    `functions`, a dict, holds them by shape; the error functions of the three
-    sets share one (the same graph on other data), so that the validation and
-    test sets, of the same minibatch shapes, trace no program of their own."""
+    state, a dropout mask), so each minibatch shape gets its own function
+    (DL.backend.PerShape): usually two (the full minibatches and the last, shorter
+    one; a set smaller than a minibatch has only the short one).  `functions`, a
+    dict, holds them by shape; the error functions of the three sets share one
+    (the same graph on other data), so that the validation and test sets, of the
+    same minibatch shapes, trace no program of their own."""
 
     def __init__(self, inputs, outputs, data_set, batch_size, mode, updates=None, compiler=function,
                  functions=None):
-        self.inputs, self.outputs, self.updates, self.mode = list(inputs), outputs, updates, mode
+        self.inputs = list(inputs)
         # the sets' host arrays, found once: a set stored as floats and cast to ints
         # would otherwise be converted whole at every minibatch
         self.host_data = [_host_array(data) for data in data_set]
         self.batch_size = batch_size
-        self.compiler = compiler
-        self.functions = {} if functions is None else functions
-
-    def _function(self, batches):
-        shapes = tuple(batch.shape for batch in batches)
-        if shapes not in self.functions:
-            fixed = [T.TensorType(variable.dtype, shape=shape)(variable.name)
-                     for variable, shape in zip(self.inputs, shapes)]
-            self.functions[shapes] = self.compiler(fixed, self.outputs, updates=self.updates, mode=self.mode,
-                                                   givens=list(zip(self.inputs, fixed)),
-                                                   on_unused_input="ignore")
-        return self.functions[shapes]
+        self.per_shape = PerShape(self.inputs, outputs, compiler, functions, updates=updates, mode=mode)
 
     def __call__(self, index):
         start = index * self.batch_size
         batches = [numpy.asarray(data[start:start + self.batch_size], dtype=variable.dtype)
                    for data, variable in zip(self.host_data, self.inputs)]
-        return self._function(batches)(*batches)
+        return self.per_shape(*batches)
 
 
 def minibatch_function(inputs, outputs, data_set, batch_size, mode=None, updates=None, compiler=function,
