@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,3 +46,12 @@ def run_child(script, mode, env):
     seconds = json.loads(completed.stdout.strip().splitlines()[-1])
     seconds["process"] = time.time() - start
     return seconds
+
+
+def cold_then_warm(script, mode, env_of, prefix):
+    """(cache state, seconds) of two children `python script --child mode` on one new cache
+    folder: "cold", every cache empty, then "warm", on what the first filled.  `env_of(folder)`
+    gives the children's environment (child_env or cache_env)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as cache:
+        for cache_state in ("cold", "warm"):
+            yield cache_state, run_child(script, mode, env_of(cache))

@@ -24,10 +24,9 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 
-from _child import child_env, run_child
+from _child import cold_then_warm, child_env
 from _table import print_table
 
 RULE = "rmsprop_tieleman"
@@ -98,10 +97,9 @@ def main():
     print("command: python " + " ".join(sys.argv))
     rows = []
     for mode in args.modes:
-        with tempfile.TemporaryDirectory(prefix="dl-compile-cache-") as cache:
-            for cache_state in ("cold", "warm"):
-                rows.append(row(mode, cache_state, run_child(__file__, mode, child_env(cache))))
-                print("  %s, %s cache: done" % (mode, cache_state), flush=True)
+        for cache_state, seconds in cold_then_warm(__file__, mode, child_env, "dl-compile-cache-"):
+            rows.append(row(mode, cache_state, seconds))
+            print("  %s, %s cache: done" % (mode, cache_state), flush=True)
     print()
     print_table(HEADER, rows)
 

@@ -27,10 +27,9 @@ import importlib
 import json
 import os
 import sys
-import tempfile
 import time
 
-from _child import cache_env, run_child
+from _child import cold_then_warm, cache_env
 from _table import print_table
 
 BATCH = 500
@@ -94,10 +93,9 @@ def main():
     print("command: python " + " ".join(sys.argv))
     rows = []
     for mode in args.modes:
-        with tempfile.TemporaryDirectory(prefix="dl-conv-compile-") as cache:
-            for cache_state in ("cold", "warm"):
-                rows.append(row(mode, cache_state, run_child(__file__, mode, cache_env(cache))))
-                print("  %s, %s caches: done" % (mode, cache_state), flush=True)
+        for cache_state, seconds in cold_then_warm(__file__, mode, cache_env, "dl-conv-compile-"):
+            rows.append(row(mode, cache_state, seconds))
+            print("  %s, %s caches: done" % (mode, cache_state), flush=True)
     print()
     print_table(HEADER, rows)
     print("load average at the end: %s" % " ".join("%.1f" % v for v in os.getloadavg()))
