@@ -4,20 +4,46 @@
 Every side trains the same model, with the same sizes, the same initial
 weights, the same update rule and the same minibatches in the same order:
 
-    mlp20   MLP 784-500-10 (tanh, softmax) on MNIST, SGD lr 0.01, batch 20
-    mlp256  the same, batch 256
-    lstm    IMDB (reviews of at most 100 words, 10000-word vocabulary, padded to
-            100 steps), batch 64: embedding 128 -> LSTM 128 -> mean over the valid
-            steps -> softmax 2, adadelta
-    rnn     Elman RNN 5-50-3 on the lag task (lag_softmax, 20 steps), batch 20, SGD
-    lenet64   the deeplearning.net tutorial's LeNet on MNIST (conv 20@5x5, max pool 2x2,
-              tanh, conv 50@5x5, max pool 2x2, tanh, 500 tanh units, softmax), SGD lr 0.1,
-              batch 64; PyTorch's side is nn.Conv2d, nn.MaxPool2d and tanh
-    lenet256  the same, batch 256
+    mlp20       MLP 784-500-10 (tanh, softmax) on MNIST, SGD lr 0.01, batch 20
+    mlp256      the same, batch 256
+    lstm16      IMDB (reviews of at most 100 words, 10000-word vocabulary, padded to
+                100 steps), batch 16: embedding 128 -> LSTM 128 -> mean over the valid
+                steps -> softmax 2, adadelta
+    lstm64      the same, batch 64 (`lstm` is another name for it)
+    lstm32x400  IMDB at bilstm-imdb's shapes (reviews of at most 400 words, padded to
+                400 steps), batch 32: embedding 64 -> LSTM 64 (one direction: the
+                recipe's is bidirectional) -> mean -> softmax 2, adadelta
+    gru16, gru64, gru32x400
+                the same three with a GRU in place of the LSTM: DL's DL.models.GRU,
+                PyTorch's torch.nn.GRU.  The two differ: DL's resets before the product
+                with U (g = tanh(x W_g + (r * h) U_g + b_g), Keras' reset_after=False),
+                nn.GRU after it (tanh(x W_g + b_g + r * (h U_g))).  nn.GRU is timed, as
+                that is what PyTorch users run; the losses are checked against a
+                reset-before GRU written with torch operations (the same function as
+                DL's; run for the check only, never timed), and PyTorch's own row says
+                how far nn.GRU's losses are from it.
+    rnn         Elman RNN 5-50-3 on the lag task (lag_softmax, 20 steps), batch 20, SGD
+    lenet64     the deeplearning.net tutorial's LeNet on MNIST (conv 20@5x5, max pool 2x2,
+                tanh, conv 50@5x5, max pool 2x2, tanh, 500 tanh units, softmax), SGD lr 0.1,
+                batch 64; PyTorch's side is nn.Conv2d, nn.MaxPool2d and tanh
+    lenet256    the same, batch 256
 
 Sides: DL on PyTensor (the default mode, and any --dl-modes), PyTorch (CPU,
 eager, --threads threads) and, when .venv-theano exists
 (scripts/theano-env.sh builds it), DL on legacy Theano 1.0.5.
+
+Every side runs with its library's defaults: no allocator settings are added
+(neither DL_MALLOC_TUNING nor glibc's tunables; whatever the caller's
+environment holds is passed on).  DL's side calls its compiled functions
+in the block DL's training loop (optimize) trains in, DL.backend.while_training()
+(denormal floats flushed to zero, and what DL itself does with freed memory
+while it trains), or DL.backend.flush_denormals() on a DL without it: on every
+workload, as optimize does.  PyTorch's side calls torch.set_flush_denormal(True)
+for the recurrent workloads (lstm*, gru* and rnn), where gradients carried back
+through time underflow, and keeps PyTorch's default (not flushed) for mlp* and
+lenet*.  Both set the CPU's flags in the thread that steps; the worker threads
+of a multithreaded BLAS keep their own, so with --threads 1 everything is
+flushed.  The engines line under the table says which block and flag each ran.
 
 Each side runs in its own processes, so compile caches and peak resident
 memory (VmHWM, which sees C allocations) are its own:
@@ -34,10 +60,12 @@ few seconds apart; the table gives medians.  Every side's losses over the
 first minibatches are compared with PyTorch's (float32, relative tolerance
 --tolerance): the check that both compute the same thing.
 
-    python benchmarks/compare.py                              # everything (20-40 minutes on 2 cores)
+    python benchmarks/compare.py                              # everything (an hour or more on 2 cores)
     python benchmarks/compare.py --workloads mlp20 --scale 0.2 --repeats 3   # a quick look
     python benchmarks/compare.py --dl-modes CVM,NUMBA         # also DL in other PyTensor modes
     python benchmarks/compare.py --workloads lenet64,lenet256 --threads 1 --theano no   # the convolutional net
+    python benchmarks/compare.py --workloads lstm16,lstm64,lstm32x400,gru16,gru64,gru32x400 --threads 1 --theano no
+                                                              # the recurrent nets (issue 26)
     python benchmarks/compare.py --threads 1 --native-openblas  # how benchmarks/README.md's tables were made
 
 On a machine shared with other jobs, two threads per side measure the
@@ -45,6 +73,7 @@ scheduler (threads waiting for each other) more than the libraries: prefer
 --threads 1 there.
 """
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -66,23 +95,52 @@ SGD = ("sgd", {"learning_rate": 0.01})
 LENET_SGD = ("sgd", {"learning_rate": 0.1})  # the tutorial's step size
 ADADELTA = ("adadelta", {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-6})
 
+MLP_SIZES = dict(n_in=784, n_hidden=500, n_out=10)
+LENET_SIZES = dict(n_filters=(20, 50), filter_size=5, n_hidden=500, n_out=10)
+RNN_SIZES = dict(n_in=5, n_hidden=50, n_out=3, n_timesteps=20, n_sequences=3000)
+# IMDB for the recurrent classifiers: lstm-imdb's shapes, and one direction of bilstm-imdb's
+IMDB100 = dict(vocabulary=10000, n_timesteps=100, n_embedding=128, n_units=128, n_out=2)
+IMDB400 = dict(vocabulary=10000, n_timesteps=400, n_embedding=64, n_units=64, n_out=2)
+# DL's column blocks of W, U and b (DL.models.LSTM.GATE_ORDER, DL.models.GRU.GATE_ORDER;
+# DL's worker checks them); PyTorch's worker reads them here, without importing DL
+GATE_ORDERS = {"lstm": "ifoc", "gru": "zrg"}
+RECURRENT = ("lstm", "gru", "rnn")  # PyTorch flushes denormals on these (DL on every workload)
+
+
+def recurrent_workload(cell, sizes, batch_size, steps):
+    """An embedding -> `cell` -> mean -> softmax workload on IMDB at `sizes`, adadelta."""
+    shapes = ("IMDB shapes (%d words, %d steps, embedding %d)"
+              % (sizes["vocabulary"], sizes["n_timesteps"], sizes["n_embedding"]))
+    if sizes is IMDB400:
+        shapes = "bilstm-imdb's %s, one direction" % shapes
+    layer = {"lstm": "LSTM %d" % sizes["n_units"],
+             "gru": "GRU %d (DL: reset before U; PyTorch: nn.GRU, reset after)" % sizes["n_units"]}[cell]
+    workload = dict(kind=cell, sizes=sizes, batch_size=batch_size, rule=ADADELTA, steps=steps,
+                    title="%s, %s, adadelta, batch %d" % (layer, shapes, batch_size))
+    if cell == "gru":  # the losses are checked against PyTorch's reset-before GRU, not nn.GRU
+        workload["reference"] = "gru_reset_before"
+    return workload
+
+
 WORKLOADS = {
-    "mlp20": dict(kind="mlp", batch_size=20, rule=SGD, steps=1500,
+    "mlp20": dict(kind="mlp", sizes=MLP_SIZES, batch_size=20, rule=SGD, steps=1500,
                   title="MLP 784-500-10, MNIST, SGD, batch 20"),
-    "mlp256": dict(kind="mlp", batch_size=256, rule=SGD, steps=250,
+    "mlp256": dict(kind="mlp", sizes=MLP_SIZES, batch_size=256, rule=SGD, steps=250,
                    title="MLP 784-500-10, MNIST, SGD, batch 256"),
-    "lstm": dict(kind="lstm", batch_size=64, rule=ADADELTA, steps=30,
-                 title="LSTM 128, IMDB shapes (10000 words, 100 steps), adadelta, batch 64"),
-    "rnn": dict(kind="rnn", batch_size=20, rule=SGD, steps=400,
+    "lstm16": recurrent_workload("lstm", IMDB100, 16, steps=120),
+    "lstm64": recurrent_workload("lstm", IMDB100, 64, steps=30),
+    "lstm32x400": recurrent_workload("lstm", IMDB400, 32, steps=50),
+    "gru16": recurrent_workload("gru", IMDB100, 16, steps=120),
+    "gru64": recurrent_workload("gru", IMDB100, 64, steps=30),
+    "gru32x400": recurrent_workload("gru", IMDB400, 32, steps=50),
+    "rnn": dict(kind="rnn", sizes=RNN_SIZES, batch_size=20, rule=SGD, steps=400,
                 title="RNN 5-50-3, lag task (lag_softmax, 20 steps), SGD, batch 20"),
-    "lenet64": dict(kind="lenet", batch_size=64, rule=LENET_SGD, steps=60,
+    "lenet64": dict(kind="lenet", sizes=LENET_SIZES, batch_size=64, rule=LENET_SGD, steps=60,
                     title="LeNet 20@5x5-pool-50@5x5-pool-500-10 (tanh), MNIST, SGD, batch 64"),
-    "lenet256": dict(kind="lenet", batch_size=256, rule=LENET_SGD, steps=15,
+    "lenet256": dict(kind="lenet", sizes=LENET_SIZES, batch_size=256, rule=LENET_SGD, steps=15,
                      title="LeNet 20@5x5-pool-50@5x5-pool-500-10 (tanh), MNIST, SGD, batch 256"),
 }
-LENET_SIZES = dict(n_filters=(20, 50), filter_size=5, n_hidden=500, n_out=10)
-LSTM_SIZES = dict(vocabulary=10000, n_timesteps=100, n_embedding=128, n_units=128, n_out=2)
-RNN_SIZES = dict(n_in=5, n_hidden=50, n_out=3, n_timesteps=20, n_sequences=3000)
+ALIASES = {"lstm": "lstm64"}  # the name of the one LSTM workload compare.py had before issue 26
 
 
 # --- the same data and initial weights for every side ---------------------------
@@ -106,47 +164,48 @@ def orthogonal_blocks(rng, n, count):
                               for _ in range(count)], axis=1)
 
 
-def mlp_data():
+def mlp_data(sizes):
     """MNIST: [x (n, 784) float32, t (n,) int64] for train, valid, test."""
     from DL import datasets
     return datasets.mnist()
 
 
-def mlp_weights(rng):
-    return {"W_h": glorot(rng, 784, 500), "b_h": zeros(500),
-            "W_o": glorot(rng, 500, 10), "b_o": zeros(10)}
+def mlp_weights(rng, s):
+    return {"W_h": glorot(rng, s["n_in"], s["n_hidden"]), "b_h": zeros(s["n_hidden"]),
+            "W_o": glorot(rng, s["n_hidden"], s["n_out"]), "b_o": zeros(s["n_out"])}
 
 
-def lstm_data():
-    """IMDB reviews of at most 100 words, ids of a 10000-word vocabulary, padded at
-    the end to 100 steps: [ids (n, 100) int64, mask (n, 100) float32, labels (n,) int64]."""
+def imdb_data(s):
+    """IMDB reviews of at most s["n_timesteps"] words, ids of an s["vocabulary"]-word vocabulary,
+    padded at the end to the longest (n_timesteps): [ids (n, T) int64, mask (n, T) float32, labels (n,) int64]."""
     from DL import datasets
-    s = LSTM_SIZES
     sets = datasets.dataset_pad_and_mask(
         datasets.imdb(validation_ratio=0.1, vocabulary_size=s["vocabulary"], maxlen=s["n_timesteps"]), 0)
     return [[ids, mask, labels] for ids, labels, mask in sets]
 
 
-def lstm_weights(rng):
-    """Embedding, LSTM (the four gates side by side, in DL's order) and softmax weights."""
-    s = LSTM_SIZES
+def recurrent_weights(rng, s, gate_order):
+    """Embedding, recurrent layer (one block per gate side by side, in DL's order, W and U
+    orthogonal, b zero) and softmax weights: DL's LSTM's and GRU's layout."""
     n = s["n_units"]
+    if s["n_embedding"] != n:
+        raise ValueError("W is drawn as orthogonal blocks and DL's LSTM reads inputs of its own size: "
+                         "n_embedding must equal n_units")
     W_emb = (0.01 * rng.uniform(-1, 1, size=(s["vocabulary"], s["n_embedding"]))).astype("float32")
-    return {"W_emb": W_emb, "W": orthogonal_blocks(rng, n, 4), "U": orthogonal_blocks(rng, n, 4),
-            "b": zeros(4 * n), "W_o": glorot(rng, n, s["n_out"]), "b_o": zeros(s["n_out"])}
+    return {"W_emb": W_emb, "W": orthogonal_blocks(rng, n, len(gate_order)),
+            "U": orthogonal_blocks(rng, n, len(gate_order)), "b": zeros(len(gate_order) * n),
+            "W_o": glorot(rng, n, s["n_out"]), "b_o": zeros(s["n_out"])}
 
 
-def rnn_data():
+def rnn_data(s):
     """The lag task (DL.datasets.lag_softmax): x (n, T, 5) float32, t (n, T) class ids."""
     from DL import datasets
-    s = RNN_SIZES
     sets = datasets.lag_softmax(n_sequences=s["n_sequences"], n_timesteps=s["n_timesteps"], seed=0)
     return [[x, t.astype("int64")] for x, t in sets]
 
 
-def rnn_weights(rng):
+def rnn_weights(rng, s):
     """DL's RNN: h0, W_h over [x_t, h_{t-1}] (n_in + n_hidden, n_hidden), b_h, W_o, b_o."""
-    s = RNN_SIZES
     return {"h0": zeros(s["n_hidden"]), "W_h": glorot(rng, s["n_in"] + s["n_hidden"], s["n_hidden"]),
             "b_h": zeros(s["n_hidden"]), "W_o": glorot(rng, s["n_hidden"], s["n_out"]),
             "b_o": zeros(s["n_out"])}
@@ -159,9 +218,8 @@ def conv_glorot(rng, n_in, n_out, side):
     return rng.uniform(-bound, bound, size=(n_out, n_in, side, side)).astype("float32")
 
 
-def lenet_weights(rng):
+def lenet_weights(rng, s):
     """DL's LeNet: two convolutions (W1, b1), (W2, b2), the hidden layer (W3 (800, 500), b3), the softmax."""
-    s = LENET_SIZES
     (n_1, n_2), side = s["n_filters"], s["filter_size"]
     flat = n_2 * ((((28 - side + 1) // 2) - side + 1) // 2) ** 2
     return {"W1": conv_glorot(rng, 1, n_1, side), "b1": zeros(n_1), "W2": conv_glorot(rng, n_1, n_2, side),
@@ -169,16 +227,29 @@ def lenet_weights(rng):
             "W4": glorot(rng, s["n_hidden"], s["n_out"]), "b4": zeros(s["n_out"])}
 
 
-DATA = {"mlp": mlp_data, "lstm": lstm_data, "rnn": rnn_data, "lenet": mlp_data}
-WEIGHTS = {"mlp": mlp_weights, "lstm": lstm_weights, "rnn": rnn_weights, "lenet": lenet_weights}
+# kind -> data(sizes), weights(rng, sizes)
+DATA = {"mlp": mlp_data, "lstm": imdb_data, "gru": imdb_data, "rnn": rnn_data, "lenet": mlp_data}
+WEIGHTS = {"mlp": mlp_weights, "rnn": rnn_weights, "lenet": lenet_weights,
+           "lstm": lambda rng, s: recurrent_weights(rng, s, GATE_ORDERS["lstm"]),
+           "gru": lambda rng, s: recurrent_weights(rng, s, GATE_ORDERS["gru"])}
 
 
-def save_workload(kind, path):
-    """Data and initial weights of `kind` in one .npz file."""
+def workload_file(spec):
+    """The file name of a workload's data and weights: workloads of one kind and sizes
+    (lstm16 and lstm64) share theirs."""
+    sizes = spec["sizes"]
+    if spec["kind"] in ("lstm", "gru"):
+        return "%s-%dx%d.npz" % (spec["kind"], sizes["n_timesteps"], sizes["n_units"])
+    return "%s.npz" % spec["kind"]
+
+
+def save_workload(spec, path):
+    """Data and initial weights of the workload `spec` in one .npz file."""
     import numpy
+    kind, sizes = spec["kind"], spec["sizes"]
     arrays = {"weight_" + name: value
-              for name, value in WEIGHTS[kind](numpy.random.RandomState(1234)).items()}
-    for set_index, data_set in enumerate(DATA[kind]()):
+              for name, value in WEIGHTS[kind](numpy.random.RandomState(1234), sizes).items()}
+    for set_index, data_set in enumerate(DATA[kind](sizes)):
         for element, array in enumerate(data_set):
             arrays["set%d_%d" % (set_index, element)] = array
     numpy.savez(path, **arrays)
@@ -196,8 +267,8 @@ def load_workload(path):
 
 # --- DL's side ------------------------------------------------------------------
 
-def dl_model(kind, w):
-    """(symbolic inputs, model, cost) for workload `kind`, every weight from `w`.
+def dl_model(kind, w, s):
+    """(symbolic inputs, model, cost) for workload `kind` at sizes `s`, every weight from `w`.
 
     The inputs are in the order of the workload's sets; the last is the target."""
     import numpy
@@ -206,21 +277,20 @@ def dl_model(kind, w):
     if kind == "mlp":
         from DL.models.MLP import MLP
         x, t = T.matrix("x"), T.lvector("t")
-        model = MLP(rng=rng, input=x, n_in=784, n_hidden=500, n_out=10, activation="tanh",
-                    outputActivation="softmax", params=[[w["W_h"], w["b_h"]], [w["W_o"], w["b_o"]]])
+        model = MLP(rng=rng, input=x, n_in=s["n_in"], n_hidden=s["n_hidden"], n_out=s["n_out"],
+                    activation="tanh", outputActivation="softmax",
+                    params=[[w["W_h"], w["b_h"]], [w["W_o"], w["b_o"]]])
         return [x, t], model, model.loss(t)
-    if kind == "lstm":
-        return dl_lstm_classifier(rng, w)
+    if kind in ("lstm", "gru"):
+        return dl_recurrent_classifier(rng, w, kind, s)
     if kind == "lenet":
         from DL.models.LeNet import LeNet
         x, t = T.matrix("x"), T.lvector("t")
-        s = LENET_SIZES
         model = LeNet(rng=rng, input=x, params=[[w["W%d" % i], w["b%d" % i]] for i in (1, 2, 3, 4)], **s)
         return [x, t], model, model.loss(t)
     if kind == "rnn":
         from DL.models.RNN import RNN
         x, t = T.tensor3("x"), T.lmatrix("t")
-        s = RNN_SIZES
         model = RNN(rng=rng, input=x, n_in=s["n_in"], n_hidden=s["n_hidden"], n_out=s["n_out"],
                     activation="tanh", outputActivation="softmax",
                     params=[w["h0"], [w["W_h"], w["b_h"]], [w["W_o"], w["b_o"]]])
@@ -228,22 +298,26 @@ def dl_model(kind, w):
     raise ValueError("unknown workload kind %r" % kind)
 
 
-def dl_lstm_classifier(rng, w):
-    """Embedding -> LSTM -> mean over the valid steps -> softmax, from DL's layers."""
+def dl_recurrent_classifier(rng, w, cell, s):
+    """Embedding -> LSTM or GRU (`cell`) -> mean over the valid steps -> softmax, from DL's layers."""
     from DL.backend import T
     from DL.models.EmbeddingLayer import EmbeddingLayer
+    from DL.models.GRU import GRU
     from DL.models.HiddenLayer import HiddenLayer
     from DL.models.LSTM import LSTM
     from DL.models.base import Model
     from DL.pooling import mean_pool
-    s = LSTM_SIZES
+    layer_class = {"lstm": LSTM, "gru": GRU}[cell]
+    if layer_class.GATE_ORDER != GATE_ORDERS[cell]:  # PyTorch's side reorders by GATE_ORDERS
+        raise RuntimeError("DL's %s keeps its gates as %r, compare.py expects %r"
+                           % (layer_class.__name__, layer_class.GATE_ORDER, GATE_ORDERS[cell]))
     ids, mask, t = T.lmatrix("ids"), T.matrix("mask"), T.lvector("t")
     embedding = EmbeddingLayer(rng, ids, s["vocabulary"], s["n_embedding"], params=[w["W_emb"]])
-    lstm = LSTM(rng, embedding.output, mask, s["n_units"], params=[w["W"], w["U"], w["b"]])
-    classifier = HiddenLayer(rng, mean_pool(lstm.output, mask), s["n_units"], s["n_out"],
+    recurrent = layer_class(rng, embedding.output, mask, s["n_units"], params=[w["W"], w["U"], w["b"]])
+    classifier = HiddenLayer(rng, mean_pool(recurrent.output, mask), s["n_units"], s["n_out"],
                              params=[w["W_o"], w["b_o"]], activation="softmax")
     model = Model()
-    model.layers = [embedding, lstm, classifier]
+    model.layers = [embedding, recurrent, classifier]
     model.outputActivation = "softmax"
     model.output = classifier.output
     model.output_deterministic = classifier.output_deterministic
@@ -269,20 +343,15 @@ def torch_lenet(w):
                          linear(w["W3"], w["b3"]), nn.Tanh(), linear(w["W4"], w["b4"]))
 
 
-def dl_lstm_gate_order():
-    """The order of the gates' columns in DL's LSTM weights (its docstring: i, f, o, candidate)."""
-    return "ifoc"
-
-
 class DLTrainer(object):
     """DL's compiled functions, compiled as DL.optimizers.optimize compiles them
     (its training step is guarded: no update when a cost or gradient is not finite)."""
 
-    def __init__(self, kind, sets, weights, batch_size, rule, mode):
+    def __init__(self, kind, sizes, sets, weights, batch_size, rule, mode):
         from DL import updates as update_rules
         from DL.optimizers import training
         from DL.utils import flatten, load_data
-        inputs, model, cost = dl_model(kind, weights)
+        inputs, model, cost = dl_model(kind, weights, sizes)
         dataset = load_data(sets)
         name, hyper = rule
         arguments = (dataset, inputs, cost, flatten(model.params), model.errors(inputs[-1]), batch_size,
@@ -368,50 +437,76 @@ def worker(args):
     start = time.perf_counter()
     if args.worker == "torch":
         torch.set_num_threads(args.threads)
-        gate_order = dl_lstm_gate_order() if kind == "lstm" else None
+        # PyTorch's default is not to flush; the recurrent workloads flush, as DL does (module docstring)
+        flushed = kind in RECURRENT and torch.set_flush_denormal(True)
         if kind == "lenet":  # flat rows in, logits out: trained as the MLP is
             torch.manual_seed(0)
             trainer = torch_peers.Trainer("mlp", torch_lenet(weights), sets[0], batch_size, *spec["rule"])
         else:
             trainer = torch_peers.build(kind, weights, sets[0], batch_size, spec["rule"][0],
-                                        spec["rule"][1], gate_order)
+                                        spec["rule"][1], GATE_ORDERS.get(kind))
         error_functions = []
         engine = "torch %s, %d threads" % (torch.__version__, torch.get_num_threads())
+        stepping = contextlib.nullcontext()
     else:
+        from DL import backend
         from DL.backend import BACKEND, floatX
-        trainer = DLTrainer(kind, sets, weights, batch_size, spec["rule"], mode)
+        trainer = DLTrainer(kind, spec["sizes"], sets, weights, batch_size, spec["rule"], mode)
         error_functions = trainer.error_functions
         # the engine itself (DL.backend.theano is DL's view of it, without a version)
         version = importlib.import_module(BACKEND).__version__
         engine = "%s %s, floatX %s, mode %s, OpenBLAS %s" % (
             BACKEND, version, floatX, args.mode or "default", "/".join(openblas_cores()) or "?")
+        # The calls here run in the block DL's training loop (optimize) runs its steps in:
+        # backend.while_training (denormals flushed, freed arrays kept for reuse), or on a DL
+        # without it backend.flush_denormals (DL.engine.denormals)
+        block = "while_training" if hasattr(backend, "while_training") else "flush_denormals"
+        stepping = getattr(backend, block)(True)
+        from DL.engine import denormals
+        flushed = denormals.available()
+        engine += ", steps in DL.backend.%s()" % block
+    engine += ", denormals %s" % ("flushed" if flushed else "not flushed")
     build_seconds = time.perf_counter() - start
 
-    start = time.perf_counter()
-    for function in error_functions:
-        function(0)
-    first_errors_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    losses = [trainer.step(0)]
-    first_step_seconds = time.perf_counter() - start
-    losses += [trainer.step(i % n_batches) for i in range(1, CHECK_STEPS)]
-    send(event="ready", engine=engine, import_seconds=import_seconds, build_seconds=build_seconds,
-         first_call_seconds=first_errors_seconds + first_step_seconds,
-         first_step_seconds=first_step_seconds, losses=losses)
+    with stepping:
+        start = time.perf_counter()
+        for function in error_functions:
+            function(0)
+        first_errors_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        losses = [trainer.step(0)]
+        first_step_seconds = time.perf_counter() - start
+        losses += [trainer.step(i % n_batches) for i in range(1, CHECK_STEPS)]
+        send(event="ready", engine=engine, import_seconds=import_seconds, build_seconds=build_seconds,
+             first_call_seconds=first_errors_seconds + first_step_seconds,
+             first_step_seconds=first_step_seconds, losses=losses)
 
-    step = CHECK_STEPS
-    for line in sys.stdin:
-        command = line.split()
-        if command[0] == "run":
-            count = int(command[1])
-            start = time.perf_counter()
-            for _ in range(count):
-                loss = trainer.step(step % n_batches)
-                step += 1
-            send(event="ran", seconds=time.perf_counter() - start, loss=loss)
-        elif command[0] == "quit":
-            send(event="done", maxrss_mb=peak_resident_mb())
-            return
+        step = CHECK_STEPS
+        for line in sys.stdin:
+            command = line.split()
+            if command[0] == "run":
+                count = int(command[1])
+                start = time.perf_counter()
+                for _ in range(count):
+                    loss = trainer.step(step % n_batches)
+                    step += 1
+                send(event="ran", seconds=time.perf_counter() - start, loss=loss)
+            elif command[0] == "quit":
+                done = dict(event="done", maxrss_mb=peak_resident_mb())  # before any reference model
+                if "reference" in command[1:]:
+                    done["reference_losses"] = reference_losses(spec, sets, weights, n_batches)
+                send(**done)
+                return
+
+
+def reference_losses(spec, sets, weights, n_batches):
+    """The first losses of PyTorch's model of spec["reference"] (a reset-before GRU: DL's
+    function), trained from the same weights on the same minibatches; not timed."""
+    from peers import torch_peers
+    name, hyper = spec["rule"]
+    trainer = torch_peers.build(spec["reference"], weights, sets[0], spec["batch_size"], name, hyper,
+                                GATE_ORDERS[spec["kind"]])
+    return [trainer.step(i % n_batches) for i in range(CHECK_STEPS)]
 
 
 # --- the parent: start workers, alternate them, print the table -----------------
@@ -427,19 +522,14 @@ class Worker(object):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [HERE, ROOT, env.get("PYTHONPATH")]))
         for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env.setdefault(variable, str(threads))
+            env[variable] = str(threads)  # --threads, whatever the caller's environment says
         if native_openblas and side["kind"] != "dl-theano":
             # (legacy Theano's NumPy 1.23 bundles an OpenBLAS too old to know recent
             # CPUs: left to itself it falls back to slow generic kernels)
             env.pop("OPENBLAS_CORETYPE", None)
             env.pop("OPENBLAS_L2_SIZE", None)
-        # glibc keeps freed arrays for reuse on every side (DL/engine/allocator.py): DL's
-        # sides opt in as its docs say; PyTorch gets the same thresholds through glibc's tunables
-        if side["kind"] == "torch":
-            env.setdefault("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432:"
-                                             "glibc.malloc.trim_threshold=536870912")
-        else:
-            env.setdefault("DL_MALLOC_TUNING", "1")
+        # no allocator settings: every side runs with its library's defaults (DL_MALLOC_TUNING
+        # or GLIBC_TUNABLES in the caller's environment are passed on as they are)
         if side["kind"] == "dl-theano":
             env["DL_BACKEND"] = "theano"
             env["THEANO_FLAGS"] = ",".join(filter(None, [env.get("THEANO_FLAGS"), "blas.ldflags=",
@@ -475,8 +565,10 @@ class Worker(object):
         self.send("run %d" % steps)
         return self.receive()
 
-    def quit(self):
-        self.send("quit")
+    def quit(self, reference=False):
+        """Ends the worker; with `reference`, PyTorch's worker first computes the reference
+        model's losses (after reading its peak memory)."""
+        self.send("quit reference" if reference else "quit")
         done = self.receive()
         self.process.wait()
         return done
@@ -490,9 +582,9 @@ class Worker(object):
 def measure(workload, sides, args, log_folder):
     """Cold and warm starts of every side, then alternating timed runs."""
     spec = WORKLOADS[workload]
-    data = os.path.join(args.data_folder, "%s.npz" % spec["kind"])
+    data = os.path.join(args.data_folder, workload_file(spec))
     if not os.path.exists(data):
-        save_workload(spec["kind"], data)
+        save_workload(spec, data)
     steps = max(1, int(round(spec["steps"] * args.scale)))
     results = {}
     compiledirs = {}
@@ -533,7 +625,11 @@ def measure(workload, sides, args, log_folder):
                     results[side["name"]]["rates"].append(steps * spec["batch_size"] / ran["seconds"])
                 order.reverse()
             for side in sides:
-                results[side["name"]]["maxrss_mb"] = workers[side["name"]].quit()["maxrss_mb"]
+                reference = "reference" in spec and side["kind"] == "torch"
+                done = workers[side["name"]].quit(reference)
+                results[side["name"]]["maxrss_mb"] = done["maxrss_mb"]
+                if reference:
+                    results["_reference_losses"] = done["reference_losses"]
         finally:
             for running in workers.values():
                 running.kill()
@@ -550,8 +646,10 @@ def loss_check(losses, reference, tolerance):
     return worst <= tolerance, worst
 
 
-def summarize(workload, results, sides, tolerance):
-    """One table row per side, with ratios to PyTorch taken repeat by repeat."""
+def summarize(workload, results, sides, tolerance, reference_losses=None):
+    """One table row per side, with ratios to PyTorch taken repeat by repeat.  The losses
+    are checked against PyTorch's, or against `reference_losses` when the workload has a
+    reference model (the GRU's): PyTorch's row then says how far its own are from them."""
     reference = results.get("PyTorch")
     rows = []
     for side in sides:
@@ -571,8 +669,12 @@ def summarize(workload, results, sides, tolerance):
         if reference is not None:
             paired = [mine / theirs for mine, theirs in zip(rates, reference["rates"])]
             row["ratio"] = statistics.median(paired)
-            agrees, worst = loss_check(result["warm"]["losses"], reference["warm"]["losses"], tolerance)
-            row["check"] = ("ok" if agrees else "DIFFERS") + " %.0e" % worst
+            agrees, worst = loss_check(result["warm"]["losses"],
+                                       reference_losses or reference["warm"]["losses"], tolerance)
+            if reference_losses and side["kind"] == "torch":
+                row["check"] = "(reset after) %.0e" % worst  # what the function's difference makes
+            else:
+                row["check"] = ("ok" if agrees else "DIFFERS") + " %.0e" % worst
         rows.append(row)
     return rows
 
@@ -607,6 +709,11 @@ def print_table(rows, steps_of):
     for workload, steps in steps_of.items():
         print("%s: %s; %d minibatches of %d per timed run" % (
             workload, WORKLOADS[workload]["title"], steps, WORKLOADS[workload]["batch_size"]))
+    checked = [workload for workload in steps_of if "reference" in WORKLOADS[workload]]
+    if checked:
+        print("%s: losses checked against a reset-before GRU written with torch operations (DL's "
+              "function; not timed); PyTorch's row: how far nn.GRU's (reset after) are from it"
+              % ", ".join(checked))
 
 
 def ratio_between(rows, workload, mine, theirs):
@@ -626,7 +733,7 @@ def print_targets(rows):
                                                            goal, unit, "PASS" if passed else "FAIL"))
     by = {(row["workload"], row["side"]): row for row in rows if "failed" not in row}
     print("targets:")
-    for workload, goal in (("mlp20", 1.2), ("mlp256", 1.0), ("lstm", 0.8), ("lenet64", 1.2), ("lenet256", 1.2)):
+    for workload, goal in (("mlp20", 1.2), ("mlp256", 1.0), ("lstm64", 0.8), ("lenet64", 1.2), ("lenet256", 1.2)):
         row = by.get((workload, "DL"))
         judged("%s: DL / PyTorch" % workload, row and row["ratio"], goal)
     for workload in ("mlp20", "mlp256"):
@@ -667,8 +774,9 @@ def choose_sides(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workloads", default="mlp20,mlp256,lstm,rnn,lenet64,lenet256",
-                        help="comma-separated, from: %s (default: all)" % ", ".join(WORKLOADS))
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help="comma-separated, from: %s (default: all; %s)" % (", ".join(WORKLOADS), ", ".join(
+                            "%s is %s" % alias for alias in ALIASES.items())))
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per side (default 5)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiply every workload's minibatches per timed run (default 1)")
@@ -692,10 +800,13 @@ def main():
     if args.worker:
         return worker(args)
 
-    workloads = [name.strip() for name in args.workloads.split(",") if name.strip()]
+    workloads = [ALIASES.get(name.strip(), name.strip()) for name in args.workloads.split(",") if name.strip()]
+    workloads = list(dict.fromkeys(workloads))  # once each (`lstm,lstm64` is one workload)
     unknown = [name for name in workloads if name not in WORKLOADS]
     if unknown:
-        parser.error("unknown workload(s) %s; choose from %s" % (", ".join(unknown), ", ".join(WORKLOADS)))
+        parser.error("unknown workload(s) %s; choose from %s (or %s)" % (
+            ", ".join(unknown), ", ".join(WORKLOADS), ", ".join("%s, another name for %s" % alias
+                                                                 for alias in ALIASES.items())))
     if args.repeats < 1 or args.scale <= 0:
         parser.error("--repeats must be >= 1 and --scale > 0")
     sides = choose_sides(args)
@@ -723,7 +834,7 @@ def main():
                 print("  FAILED: %s" % error, flush=True)
                 continue
             steps_of[workload] = results.pop("_steps")
-            rows += summarize(workload, results, sides, args.tolerance)
+            rows += summarize(workload, results, sides, args.tolerance, results.pop("_reference_losses", None))
     finally:
         shutil.rmtree(args.data_folder, ignore_errors=True)
 

@@ -1,8 +1,8 @@
 """The benchmark's workloads in PyTorch (CPU, eager), as a PyTorch user writes them.
 
 Weights arrive as the NumPy arrays DL starts from, in DL's layout (`W` is
-`(n_in, n_out)`; the LSTM's gates side by side in DL's order), and are copied
-into the PyTorch modules, transposed and reordered where PyTorch keeps them
+`(n_in, n_out)`; the LSTM's and GRU's gates side by side in DL's order), and are
+copied into the PyTorch modules, transposed and reordered where PyTorch keeps them
 otherwise.  Each `Trainer.step(i)` trains on minibatch i, slicing tensors that
 were made once (no copy per minibatch), and returns the loss as a Python float,
 as DL's compiled training function does.
@@ -50,19 +50,55 @@ class MLP(nn.Module):
         return self.output(torch.tanh(self.hidden(x)))
 
 
-def _lstm_from(W, U, b, gate_order, n_units):
-    """nn.LSTM (batch first) holding DL's input weights W, recurrent U and bias b.
+# PyTorch's order of the gates' rows, in the letters of DL's gate orders: nn.LSTM's
+# i, f, g (the cell candidate, DL's c), o; nn.GRU's r, z, n (the candidate, DL's g)
+TORCH_GATES = {"lstm": "ifco", "gru": "rzg"}
 
-    DL keeps the four gates' columns side by side in `gate_order` (e.g. 'ifoc');
-    PyTorch stacks their rows as i, f, g (the cell candidate), o."""
-    lstm = nn.LSTM(W.shape[0], n_units, batch_first=True)
+
+def _recurrent_from(cell, W, U, b, gate_order, n_units):
+    """nn.LSTM or nn.GRU (`cell`, batch first) holding DL's input weights W, recurrent U and bias b.
+
+    DL keeps the gates' columns side by side in `gate_order` (e.g. 'ifoc', 'zrg');
+    PyTorch stacks their rows in its own order (TORCH_GATES).  DL's one bias goes to
+    bias_ih; bias_hh stays zero.  (nn.GRU resets after the product with U, DL's GRU
+    before it: the same weights, a slightly different function.)"""
+    module = {"lstm": nn.LSTM, "gru": nn.GRU}[cell](W.shape[0], n_units, batch_first=True)
     columns = {gate: slice(k * n_units, (k + 1) * n_units) for k, gate in enumerate(gate_order)}
-    torch_order = [columns[gate] for gate in "ifco"]
-    _copy(lstm.weight_ih_l0, numpy.concatenate([W[:, c].T for c in torch_order]))
-    _copy(lstm.weight_hh_l0, numpy.concatenate([U[:, c].T for c in torch_order]))
-    _copy(lstm.bias_ih_l0, numpy.concatenate([b[c] for c in torch_order]))
-    _frozen_zero_bias(lstm.bias_hh_l0)
-    return lstm
+    torch_order = [columns[gate] for gate in TORCH_GATES[cell]]
+    _copy(module.weight_ih_l0, numpy.concatenate([W[:, c].T for c in torch_order]))
+    _copy(module.weight_hh_l0, numpy.concatenate([U[:, c].T for c in torch_order]))
+    _copy(module.bias_ih_l0, numpy.concatenate([b[c] for c in torch_order]))
+    _frozen_zero_bias(module.bias_hh_l0)
+    return module
+
+
+class ResetBeforeGRU(nn.Module):
+    """DL's GRU (reset before the product with U, Keras' reset_after=False) in torch
+    operations, a loop over time, weights in DL's layout:
+
+        z, r = sigmoid(x W_z + h U_z + b_z), sigmoid(x W_r + h U_r + b_r)
+        g = tanh(x W_g + (r * h) U_g + b_g);  h = z * h + (1 - z) * g
+
+    Written for compare.py's loss check on the GRU workloads (nn.GRU resets after the
+    product), not for speed.  Called as nn.GRU: (output (n, T, units), last state)."""
+
+    def __init__(self, W, U, b, gate_order, n_units):
+        super().__init__()
+        self.W, self.U, self.b = (nn.Parameter(_tensor(array)) for array in (W, U, b))
+        self.blocks = {gate: slice(k * n_units, (k + 1) * n_units) for k, gate in enumerate(gate_order)}
+
+    def forward(self, x):
+        z, r, g = (self.blocks[gate] for gate in "zrg")
+        inputs = x @ self.W + self.b  # every step's input part at once, as DL's GRU
+        h = x.new_zeros(x.shape[0], self.U.shape[0])
+        states = []
+        for t in range(x.shape[1]):
+            update = torch.sigmoid(inputs[:, t, z] + h @ self.U[:, z])
+            reset = torch.sigmoid(inputs[:, t, r] + h @ self.U[:, r])
+            candidate = torch.tanh(inputs[:, t, g] + (reset * h) @ self.U[:, g])
+            h = update * h + (1 - update) * candidate
+            states.append(h)
+        return torch.stack(states, 1), h
 
 
 def masked_mean(h, mask):
@@ -71,23 +107,26 @@ def masked_mean(h, mask):
     return (h * weights).sum(1) / weights.sum(1).clamp(min=1)
 
 
-class LSTMClassifier(nn.Module):
-    """Embedding -> LSTM -> mean over the valid steps -> logits of a softmax.
+class RecurrentClassifier(nn.Module):
+    """Embedding -> LSTM or GRU -> mean over the valid steps -> logits of a softmax.
 
+    `cell`: 'lstm' (nn.LSTM), 'gru' (nn.GRU) or 'gru_reset_before' (ResetBeforeGRU).
     Sequences are padded at the end, so the masked mean sees only steps whose
     state never met padding: the same numbers as DL's masked recurrence."""
 
-    def __init__(self, weights, gate_order):
+    def __init__(self, weights, cell, gate_order):
         super().__init__()
         W_emb = weights["W_emb"]
         self.embedding = nn.Embedding(*W_emb.shape)
         _copy(self.embedding.weight, W_emb)
         n_units = weights["U"].shape[0]
-        self.lstm = _lstm_from(weights["W"], weights["U"], weights["b"], gate_order, n_units)
+        recurrent = ResetBeforeGRU if cell == "gru_reset_before" else \
+            lambda *arguments: _recurrent_from(cell, *arguments)
+        self.recurrent = recurrent(weights["W"], weights["U"], weights["b"], gate_order, n_units)
         self.output = linear(weights["W_o"], weights["b_o"])
 
     def forward(self, ids, mask):
-        h, _ = self.lstm(self.embedding(ids))
+        h, _ = self.recurrent(self.embedding(ids))
         return self.output(masked_mean(h, mask))
 
 
@@ -118,11 +157,14 @@ def sequence_cross_entropy(logits, targets):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
-LOSSES = {
-    "mlp": lambda model, x, t: F.cross_entropy(model(x), t),
-    "lstm": lambda model, ids, mask, t: F.cross_entropy(model(ids, mask), t),
-    "rnn": lambda model, x, t: sequence_cross_entropy(model(x), t),
-}
+def classifier_cross_entropy(model, ids, mask, t):
+    return F.cross_entropy(model(ids, mask), t)
+
+
+RECURRENT_CLASSIFIERS = ("lstm", "gru", "gru_reset_before")
+LOSSES = dict({"mlp": lambda model, x, t: F.cross_entropy(model(x), t),
+               "rnn": lambda model, x, t: sequence_cross_entropy(model(x), t)},
+              **{cell: classifier_cross_entropy for cell in RECURRENT_CLASSIFIERS})
 
 
 class Trainer(object):
@@ -153,12 +195,13 @@ class Trainer(object):
 
 
 def build(kind, weights, arrays, batch_size, rule, hyper, gate_order=None):
-    """A Trainer for workload `kind` ('mlp', 'lstm', 'rnn')."""
+    """A Trainer for workload `kind` ('mlp', 'lstm', 'gru', 'gru_reset_before', 'rnn');
+    `gate_order`: DL's order of the recurrent layer's gates."""
     torch.manual_seed(0)
     if kind == "mlp":
         model = MLP(weights)
-    elif kind == "lstm":
-        model = LSTMClassifier(weights, gate_order)
+    elif kind in RECURRENT_CLASSIFIERS:
+        model = RecurrentClassifier(weights, kind, gate_order)
     elif kind == "rnn":
         model = RNN(weights)
     else:
