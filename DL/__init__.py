@@ -6,9 +6,3 @@ The engine (PyTensor by default) is chosen in `DL.engine` and imported by
 model code from `DL.backend`.  Importing DL changes nothing else in the process.
 """
 __version__ = "0.1.0"
-
-from DL.engine import allocator as _allocator
-
-if _allocator.opted_in():  # DL_MALLOC_TUNING=1: the user asked for it (DL/engine/allocator.py)
-    _allocator.keep_freed_memory()
-del _allocator

@@ -24,10 +24,11 @@ def command_line(doc):
 
 def ms_a_step(step, repeats, *inputs, flush=True):
     """The median of `repeats` timed calls of `step(*inputs)`, in ms, after one untimed
-    call (the first compiles), all inside DL.backend.flush_denormals(flush): as training runs."""
-    from DL.backend import flush_denormals
+    call (the first compiles), all inside DL.backend.while_training(flush): as training runs
+    (denormals flushed unless flush=False, the step's freed heap kept for reuse)."""
+    from DL.backend import while_training
     times = []
-    with flush_denormals(flush):
+    with while_training(flush):
         step(*inputs)
         for _ in range(repeats):
             start = time.perf_counter()

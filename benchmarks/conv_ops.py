@@ -24,7 +24,6 @@ args = command_line(__doc__)  # (before NumPy loads OpenBLAS)
 
 import os  # noqa: E402
 
-os.environ.setdefault("DL_MALLOC_TUNING", "1")  # as DL's other benchmarks train (DL.engine.allocator)
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402

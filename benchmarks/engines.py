@@ -33,9 +33,9 @@ JAX, which returns before it computes, that waits for the step), split into
 Python's start and the imports, building the model and compiling its functions
 (train, validate, test, as optimize does), and the first step (where Numba and
 JAX compile machine code).  A later step is the median of 10 steps, in ms, on
-full minibatches, in the warm process, inside DL.backend.flush_denormals() as
+full minibatches, in the warm process, inside DL.backend.while_training() as
 optimize trains; "JAX / NUMBA" is JAX's later step over Numba's.  The children
-run with one OpenBLAS thread and DL_MALLOC_TUNING=1 unless the caller set them.
+run with one OpenBLAS thread unless the caller set it.
 
 Targets (issue 25), judged on JAX: cold start <= 5 s for the mlp and <= 8 s for
 the lstm, gru and use; warm start <= 2 s for those four; the mlp's later step
@@ -73,7 +73,7 @@ def measure(case, mode):
     """In this fresh child: seconds from launch to the end of the imports, building and
     compiling, the first step; and the median later step in ms."""
     import numpy
-    from DL.backend import T, floatX, flush_denormals, shared
+    from DL.backend import T, floatX, shared, while_training
     from DL.optimizers.compiling import compile_functions
     seconds = {"start-up": time.time() - float(os.environ[LAUNCHED])}
     start = time.time()
@@ -81,7 +81,7 @@ def measure(case, mode):
     functions = compile_functions(dataset, inputs, cost, params, errors, batch_size=batch_size, rule=rule,
                                   rule_options=options, extra_updates=extra, mode=mode)
     seconds["compile"] = time.time() - start
-    with flush_denormals():  # as optimize trains
+    with while_training():  # as optimize trains
         start = time.time()
         functions.train(0)  # a float: JAX has computed the step (cost and updates are one program's outputs)
         seconds["first step"] = time.time() - start
@@ -106,7 +106,6 @@ def failure(error):
 def start_child(case, mode, cache, native_openblas):
     """The seconds of `measure` in a fresh child on the cache folder `cache`, or {"error", "traceback"}."""
     env = cache_env(cache)
-    env.setdefault("DL_MALLOC_TUNING", "1")  # as DL's other benchmarks train (DL.engine.allocator)
     if native_openblas:  # OpenBLAS picks this CPU's kernels (benchmarks/README.md)
         for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             env.pop(name, None)

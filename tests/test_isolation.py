@@ -223,7 +223,7 @@ def test_importing_DL_changes_no_malloc_setting_and_no_engine_flag():
             "import DL, DL.models, DL.optimizers\n"
             "from DL.engine import allocator\n"
             "after = {k: str(getattr(pytensor.config, k)) for k in flags}\n"
-            "print(json.dumps([allocator.tuned, flags == after]))")
+            "print(json.dumps([allocator.kept(), flags == after]))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG,
                             env=dict(os.environ, DL_MALLOC_TUNING=""))
     assert result.returncode == 0, result.stderr[-2000:]

@@ -17,7 +17,7 @@
     numba_conv.py     their Numba kernels: im2col + BLAS, col2im
     pool_op.py        2-D max, sum and average pooling and its gradient as Ops
     numba_pool.py     their Numba kernels
-    allocator.py      glibc malloc settings for training loops: an explicit opt-in
+    allocator.py      glibc keeps a training loop's freed arrays, while DL trains (per block)
     graph_cache.py    rewritten graphs kept on disk, so a known graph skips PyTensor's rewrites
     denormals.py      denormal floats flushed to zero while DL trains (the CPU's MXCSR, per block)
 

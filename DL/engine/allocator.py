@@ -1,74 +1,114 @@
-"""Keep freed memory for reuse: glibc malloc settings for training loops.
+"""Keep the training loop's freed memory for reuse while DL trains: `with kept_heap(): ...`.
 
 A training step allocates and frees the same large arrays every minibatch: an
 LSTM on IMDB shapes makes a dozen of 3-13 MB each (the gates, their gradients,
-the input projection).  glibc serves an allocation over its mmap threshold
-with a fresh mmap, and gives the top of the heap back to the system once more
-than its trim threshold is free.  Both thresholds adapt to the sizes it sees,
-but a loop like this keeps tripping them: the memory goes back to the system
-and comes back every step, and every page of it is faulted in and zeroed
-again.  That was 25-30% of DL's LSTM step (benchmarks/RESULTS.md).
+the input projection).  glibc's malloc serves them from its heap, and when the
+free space at the top of the heap grows past its trim threshold (twice the
+largest freed block, dynamically), free() gives it back to the operating system.
+In a step that frees its arrays in the middle and at the end, that happens
+several times a step: the memory comes back at the next allocation, and every
+page of it is faulted in and zeroed again by the kernel.  Measured on the
+lstm-imdb shapes (batch 64, 100 steps, 128 units; `benchmarks/RESULTS.md`):
+14,400 minor page faults a step, 25 % of the step's time in the kernel.
 
-So, on Linux with glibc, `keep_freed_memory()` sets
+glibc only ever gives back the top of its heap.  So, inside `kept_heap()`, DL
+reserves RESERVE bytes of heap beneath a small block of its own (the fence):
+it allocates the reserve in blocks smaller than any mmap threshold, keeps the
+highest one and frees the others.  The freed reserve is one free chunk below
+the fence, which the step's arrays reuse and which free() never trims: 148
+faults a step, under 1 % system time.  Only a block's header page is touched
+when reserving; the rest is faulted in once, by the step that uses it.  On
+leaving the outermost block of the thread the fence is freed and the heap is
+trimmed (`malloc_trim`), so what was kept goes back to the system.
 
-    M_MMAP_THRESHOLD = 32 MB     arrays up to 32 MB come from the heap
-    M_TRIM_THRESHOLD = 512 MB    up to 512 MB of freed heap is kept for reuse
-
-for the process (as the GLIBC_TUNABLES glibc.malloc.mmap_threshold and
-glibc.malloc.trim_threshold would).  The cost: up to 512 MB of freed memory
-stays with the process instead of going back to the system.
-
-It is a process-wide setting, so it is an explicit opt-in: importing DL never
-calls it.  Call it at the top of a training script, or set DL_MALLOC_TUNING=1 in
-the environment (then importing DL calls it; DL's benchmarks and `make` targets
-do this).  It does nothing when the environment already sets glibc.malloc
-tunables or MALLOC_*_ variables, with DL_MALLOC_TUNING=0, and on other C libraries.
+No malloc setting is changed (mallopt's thresholds and its M_TOP_PAD would
+each switch glibc's dynamic thresholds off for the rest of the process): the
+reserve is memory DL holds while it trains, as a caching allocator would.
+Arrays above glibc's largest dynamic mmap threshold (32 MB) are mapped afresh
+each time, as before.  Nothing happens with DL_MALLOC_TUNING=0 or on other C
+libraries.
 """
+import contextlib
 import ctypes
-import os
+import threading
 
 from DL.engine import switched_off
 
-MMAP_THRESHOLD = 32 << 20  # glibc's largest (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
-TRIM_THRESHOLD = 512 << 20
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+RESERVE = 256 << 20    # heap kept beneath the fence while DL trains
+BLOCK = 120 << 10      # under glibc's smallest mmap threshold (128 KiB): every block is heap
 
-tuned = False
-
-
-def _user_set_malloc_options():
-    return ("glibc.malloc" in os.environ.get("GLIBC_TUNABLES", "")
-            or any(name.startswith("MALLOC_") and name.endswith("_") for name in os.environ))
+_local = threading.local()  # this thread's (depth, fence)
+_libc = None                # the C library's (malloc, free, malloc_trim), or () where not glibc
+_holding = 0                # fences held, over every thread
+_count = threading.Lock()
 
 
-def _setting():
-    return os.environ.get("DL_MALLOC_TUNING", "").strip().lower()
+def _functions():
+    global _libc
+    if _libc is None:
+        try:
+            libc = ctypes.CDLL(None)  # the C library this process runs (find_library would spawn ldconfig)
+            libc.gnu_get_libc_version  # glibc only: its heap is what this module knows
+            malloc, free, malloc_trim = libc.malloc, libc.free, libc.malloc_trim
+        except (OSError, AttributeError):
+            _libc = ()
+        else:
+            malloc.argtypes, malloc.restype = (ctypes.c_size_t,), ctypes.c_void_p
+            free.argtypes, free.restype = (ctypes.c_void_p,), None
+            malloc_trim.argtypes, malloc_trim.restype = (ctypes.c_size_t,), ctypes.c_int
+            _libc = (malloc, free, malloc_trim)
+    return _libc
 
 
-def opted_in():
-    """True when the environment asks for the tuning at import (DL_MALLOC_TUNING=1)."""
-    return _setting() in ("1", "true", "yes", "on")
+def available():
+    """True when `kept_heap()` keeps memory here (glibc, and not DL_MALLOC_TUNING=0)."""
+    return bool(_functions()) and not switched_off("DL_MALLOC_TUNING")
 
 
-def opted_out():
-    return switched_off("DL_MALLOC_TUNING")
+def _reserve():
+    """The fence: the highest of RESERVE / BLOCK heap blocks, the others freed (None
+    when memory ran out: then nothing is kept)."""
+    malloc, free, _ = _functions()
+    blocks = [malloc(BLOCK) for _ in range(RESERVE // BLOCK)]
+    fence = max(blocks) if all(blocks) else None
+    for block in blocks:
+        if block and block != fence:
+            free(block)
+    return fence
 
 
-def keep_freed_memory():
-    """Set the two thresholds (once; see the module's docstring).  True when set."""
-    global tuned
-    if tuned:
-        return True
-    if opted_out():
-        return False
-    if _user_set_malloc_options():
-        return False
+def _release(fence):
+    _, free, malloc_trim = _functions()
+    free(fence)
+    malloc_trim(0)
+
+
+@contextlib.contextmanager
+def kept_heap(enabled=True):
+    """Within the block, the calling thread's freed heap stays with the process for reuse
+    (see the module's docstring); blocks nest.  enabled=False, or where `available()` is
+    False: a block that changes nothing."""
+    global _holding
+    if not (enabled and available()):
+        yield
+        return
+    depth = getattr(_local, "depth", 0)
+    if depth == 0:
+        _local.fence = _reserve()
+        with _count:
+            _holding += _local.fence is not None
+    _local.depth = depth + 1
     try:
-        libc = ctypes.CDLL(None)  # the C library this process runs (find_library would spawn ldconfig)
-        libc.gnu_get_libc_version  # glibc only: other C libraries' mallopt differ
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
-    return tuned
+        yield
+    finally:
+        _local.depth -= 1
+        if _local.depth == 0 and _local.fence is not None:
+            _release(_local.fence)
+            _local.fence = None
+            with _count:
+                _holding -= 1
+
+
+def kept():
+    """True while some thread holds a reserve (inside a `kept_heap()` block)."""
+    return _holding > 0

@@ -12,6 +12,7 @@ whose ``function`` and ``scan`` are DL's; DL.engine.theano_view), ``T``
 ``grad``, ``clone``, ``RandomStreams``, ``floatX``, ``BACKEND`` and the small
 helpers ``logits_of_softmax`` / ``logits_of_sigmoid`` that the stable losses use.
 """
+import contextlib
 import os
 import sys
 import warnings
@@ -199,11 +200,21 @@ class PerShape(object):
                             % (len(self.inputs), ", ".join(str(v) for v in self.inputs), len(values)))
         shapes = tuple(numpy.shape(value) for value in values)
         if shapes not in self.functions:
-            fixed = [_tensor.TensorType(v.type.dtype, shape=shape)(v.name) for v, shape in zip(self.inputs, shapes)]
-            givens = list(self.options.get("givens") or []) + list(zip(self.inputs, fixed))
-            self.functions[shapes] = self.compile(fixed, self.outputs, **dict(self.options, givens=givens,
-                                                                              on_unused_input="ignore"))
+            try:
+                self.functions[shapes] = self._compiled(shapes, ones_fixed=True)
+            except TypeError:
+                # A size fixed at 1 makes its axis broadcastable, and a scan whose state
+                # starts as a variable-sized zeros then refuses the loop (one sequence
+                # through an RNN): leave the sizes of 1 unfixed (JAX still sees them)
+                self.functions[shapes] = self._compiled(shapes, ones_fixed=False)
         return self.functions[shapes](*values)
+
+    def _compiled(self, shapes, ones_fixed):
+        fixed = [_tensor.TensorType(v.type.dtype, shape=tuple(size if size != 1 or ones_fixed else None
+                                                                for size in shape))(v.name)
+                 for v, shape in zip(self.inputs, shapes)]
+        givens = list(self.options.get("givens") or []) + list(zip(self.inputs, fixed))
+        return self.compile(fixed, self.outputs, **dict(self.options, givens=givens, on_unused_input="ignore"))
 
 
 if BACKEND == "pytensor":
@@ -458,9 +469,21 @@ theano = _view_root(BACKEND)
 T = theano.tensor
 
 from DL.engine.denormals import flushed as flush_denormals  # noqa: E402
+from DL.engine.denormals import flushed as _flushed  # noqa: E402
+from DL.engine.allocator import kept_heap  # noqa: E402
+
+
+@contextlib.contextmanager
+def while_training(flush_denormals=True):
+    """The block DL trains in (DL.optimizers.train_loop, optimize's final evaluation):
+    the calling thread flushes denormal floats to zero unless flush_denormals=False
+    (DL.engine.denormals), and glibc keeps the step's freed arrays for reuse
+    (DL.engine.allocator).  Both settings are as before once the block is left."""
+    with kept_heap(), _flushed(flush_denormals):
+        yield
 
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
            "config", "floatX", "RandomStreams", "softmax", "log_softmax",
            "logits_of_softmax", "logits_of_sigmoid", "cast_floatX",
            "graph_inputs", "random_updates", "static_shapes", "PerShape", "check_and_raise", "batched_dot",
-           "flush_denormals"]
+           "flush_denormals", "kept_heap", "while_training"]

@@ -153,7 +153,9 @@ def train_loop(functions, stopping, n_epochs, callbacks=(), state=None, test_bat
     test_batches  > 0: measure test errors on that many random test minibatches
     flush_denormals  the loop (callbacks included) runs with the CPU treating denormal
                   floats as zero, as they underflow in long backward passes and slow
-                  every step several times (DL.engine.denormals); False: as the caller has it
+                  every step several times (DL.engine.denormals); False: as the caller has it.
+                  The loop also keeps its steps' freed arrays for reuse (DL.engine.allocator):
+                  both within `backend.while_training`, as before once it returns
 
     Returns after a first Ctrl-C too (state.stopped == 'interrupted'); a callback's
     exception (such as NonFiniteCostError) propagates after on_stop."""
@@ -165,7 +167,7 @@ def train_loop(functions, stopping, n_epochs, callbacks=(), state=None, test_bat
     start = time.time() - state.train_seconds
     in_step = False
     try:
-        with ctrl_c, backend.flush_denormals(flush_denormals):
+        with ctrl_c, backend.while_training(flush_denormals):
             while True:
                 if stopping.should_stop(state.iteration):
                     state.stopped = "patience"

@@ -213,7 +213,7 @@ def optimize(dataset=None, inputs=None, cost=None, params=None, errors=None, n_e
         bar.write("%s: interrupted at epoch %d; keeping the best parameters%s"
                   % (optimizer, state.epoch, _interrupted_note(checkpoint, state.stopped_in_step)), True)
 
-    with backend.flush_denormals(flush_denormals):
+    with backend.while_training(flush_denormals):
         final = tuple(functions.error(name) for name in ("train", "valid", "test"))
     bar.write("%s: stopped (%s) after %d epochs, %.1f s; best validation %s %s at iteration %d; "
               "errors with the best parameters: train %s, valid %s, test %s"
