@@ -12,8 +12,8 @@ A *cell* is one step of a recurrence and what the loop needs to know of it:
     fused   "module:Class", the Op that runs the whole loop at once (DL.engine), or None
 
 `run(cell, sequences, initial_states, weights, mask)` runs a cell along the time
-axis, as a scan or, with `fused=True`, as its fused Op; either way the states
-come back batch major, `(n_examples, n_timesteps, ...)`:
+axis as a scan, `fused_over_time` as its fused Op; either way the states come back
+batch major, `(n_examples, n_timesteps, ...)`:
 
     sequences       `(n_examples, n_timesteps, ...)` each: what the step reads at t
     initial_states  `(n_examples, ...)` each; None for a state the step returns but
@@ -156,15 +156,17 @@ def scan_over_time(step, sequences, initial_states, non_sequences=(), mask=None,
     return [time_major(state) for state in _as_list(states)]
 
 
-def fused_over_time(recurrence, input_part, U, mask=None):
+def fused_over_time(recurrence, input_steps, U, mask=None):
     """Run a fused recurrence Op (DL.engine.recurrence_op) along the time axis; return
     its states (all its outputs but the kept gates) as `(n_examples, n_timesteps, n_units)`.
 
-    input_part `(n_examples, n_timesteps, n_gates n_units)` is x W + b for every step,
-    U `(n_units, n_gates n_units)`, mask `(n_examples, n_timesteps)` or None.  The Op
-    runs time major in one dtype (float32 data and float64 weights: float64, as the scan)."""
-    dtype = numpy.promote_types(input_part.dtype, U.dtype).name
-    input_steps = time_major(T.cast(input_part, dtype))  # (the kernels copy it to C order)
+    input_steps `(n_timesteps, n_examples, n_gates n_units)` is x W + b for every step,
+    time major (as the Op runs: computing it from the time-major x turns n_in numbers an
+    example and step around, not n_gates n_units), U `(n_units, n_gates n_units)`, mask
+    `(n_examples, n_timesteps)` or None.  The Op runs in one dtype (float32 data and
+    float64 weights: float64, as the scan)."""
+    dtype = numpy.promote_types(input_steps.dtype, U.dtype).name
+    input_steps = T.cast(input_steps, dtype)  # (the kernels copy it to C order if it is not)
     if mask is None:
         mask = T.ones((input_steps.shape[0], input_steps.shape[1]), dtype=dtype)
     else:
@@ -174,15 +176,11 @@ def fused_over_time(recurrence, input_part, U, mask=None):
     return [time_major(state) for state in states]
 
 
-def run(cell, sequences, initial_states, weights=(), mask=None, fused=False, name=None, strict=True,
-        **options):
-    """The cell along the time axis: its states, each `(n_examples, n_timesteps, ...)`.
+def run(cell, sequences, initial_states, weights=(), mask=None, name=None, strict=True, **options):
+    """The cell along the time axis, by scan: its states, each `(n_examples, n_timesteps, ...)`.
 
-    `options` are keywords of the cell's step (e.g. `activation`).  With `fused`, the
-    cell's fused Op computes the same from sequences[0] (the hoisted input part) and
-    weights[0] (U), starting from zero states."""
-    if fused:
-        return fused_over_time(cell.fused_op(), sequences[0], weights[0], mask)
+    `options` are keywords of the cell's step (e.g. `activation`).  (A cell's fused Op
+    runs through `fused_over_time`.)"""
 
     def step(*arguments):
         return cell.step(*arguments, **options)
@@ -249,11 +247,13 @@ class Gated(Recurrent, Layer):
         """The cell's states, each `(n_examples, n_timesteps, n_units)`, for x `(n_examples,
         n_timesteps, n_in)`: x W + b for every step before the loop, then the loop (the
         fused Op where the layer has it and no dropout mask `drop` is given)."""
+        if self.fused and drop is None:
+            return fused_over_time(self.cell.fused_op(), T.dot(time_major(x), self.W) + self.b, self.U, mask)
         input_part = T.dot(x, self.W) + self.b
         start = T.zeros((x.shape[0], self.n_units), dtype=input_part.dtype)
         weights = [self.U] + ([] if drop is None else [drop])
         return run(self.cell, [input_part], [start] * self.cell.n_states, weights, mask,
-                   fused=self.fused and drop is None, name=self.name + ".scan", activation=self.activation)
+                   name=self.name + ".scan", activation=self.activation)
 
     @property
     def weights(self):

@@ -30,6 +30,26 @@ from pytensor.link.numba.dispatch.basic import numba_njit
 from DL.engine.numba_recurrence import entry_points, forward_arrays, kernel, sigmoid as _sigmoid, tanh as _tanh
 
 
+# (the rows' loops are functions of their own: written inside the kernels' loops over
+# examples, LLVM did not vectorize them.  Slices make every index run from 0, so
+# Numba needs no check for negative indices.)
+@numba_njit(error_model="numpy")
+def _forward_row(keep, x, a, c_before, h_before, c, h, fast):
+    """One example's row at step t: the gates into a (which holds h_{t-1} U), c_t into c, h_t into h."""
+    n = c_before.shape[0]
+    for j in range(3 * n):
+        a[j] = _sigmoid(a[j] + x[j], fast)
+    i, f, o, g = a[:n], a[n:2 * n], a[2 * n:3 * n], a[3 * n:]
+    x_g = x[3 * n:]
+    for j in range(n):
+        g[j] = _tanh(g[j] + x_g[j], fast)
+    for j in range(n):
+        c_new = f[j] * c_before[j] + i[j] * g[j]
+        h_new = o[j] * _tanh(c_new, fast)
+        c[j] = keep * c_new + (1 - keep) * c_before[j]
+        h[j] = keep * h_new + (1 - keep) * h_before[j]
+
+
 @kernel
 def _forward(arrays, fast):
     input_part, mask, U = arrays
@@ -43,26 +63,10 @@ def _forward(arrays, fast):
         c_prev = C[t - 1] if t else zero
         numpy.dot(h_prev, U, G[t])
         for b in range(n_examples):
-            a, x = G[t, b], input_part[t, b]
-            for j in range(3 * n):
-                a[j] = _sigmoid(a[j] + x[j], fast)
-            # (slices, so that every index runs from 0: Numba then needs no check
-            # for negative indices, and the loops vectorize)
-            i, f, o, g = a[:n], a[n:2 * n], a[2 * n:3 * n], a[3 * n:]
-            x_g = x[3 * n:]
-            for j in range(n):
-                g[j] = _tanh(g[j] + x_g[j], fast)
-            keep = mask[t, b]
-            c, h, c_before, h_before = C[t, b], H[t, b], c_prev[b], h_prev[b]
-            for j in range(n):
-                c_new = f[j] * c_before[j] + i[j] * g[j]
-                h_new = o[j] * _tanh(c_new, fast)
-                c[j] = keep * c_new + (1 - keep) * c_before[j]
-                h[j] = keep * h_new + (1 - keep) * h_before[j]
+            _forward_row(mask[t, b], input_part[t, b], G[t, b], c_prev[b], h_prev[b], C[t, b], H[t, b], fast)
     return H, C, G
 
 
-# (a function of its own: written inside _backward's loop, LLVM did not vectorize it)
 @numba_njit(error_model="numpy")
 def _backward_row(keep, a, da, c_before, h_before, dh, dc, dh_kept, dH, dC, fast):
     """One example's row at step t: fills da, carries dh and dc back over the
