@@ -324,3 +324,17 @@ def test_a_jax_function_on_inputs_of_unknown_shape_compiles_once_per_shape():
     assert len(total.functions) == 2  # (3, 2) and (5, 2), the first reused
     with pytest.raises(TypeError, match="takes 1 inputs"):
         total(data, data)
+
+
+def test_a_jax_function_runs_one_sequence_through_a_recurrent_net():
+    """A first axis of size 1 (one sequence) would make the input's axis broadcastable
+    and the scan refuse its zero initial state: PerShape leaves sizes of 1 unfixed."""
+    from DL.backend import function
+    from DL.models.RNN import RNN
+    x = T.tensor3("x")
+    model = RNN(numpy.random.RandomState(3), x, n_in=3, n_hidden=5, n_out=2)
+    data = numpy.random.RandomState(4).rand(1, 7, 3).astype(x.dtype)
+    on_jax = function([x], model.output_deterministic, mode="JAX")(data)
+    on_numba = function([x], model.output_deterministic, mode="NUMBA")(data)
+    assert on_jax.shape == (1, 7, 2)
+    assert_allclose(on_jax, on_numba, rtol=2e-5, atol=1e-6)
