@@ -35,13 +35,15 @@ def step():
     for array in arrays:
         array.fill(1.0)
     del arrays
-def faults():
+def faults_of(call):
     for _ in range(10):
-        step()
+        call()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(10):
-        step()
+        call()
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+def faults():
+    return faults_of(step)
 where = sys.argv[1]
 if where == "none":
     print(allocator.kept(), faults())
@@ -52,6 +54,12 @@ elif where == "after":
     with allocator.kept_heap():
         faults()
     print(allocator.kept(), faults())
+elif where == "crowded":  # long-lived blocks made in the block fill the reserve: it grows
+    with allocator.kept_heap() as reserve:
+        crowd = [numpy.ones(30 << 10, dtype="float32") for _ in range(allocator.RESERVE // (120 << 10))]
+        for _ in range(5):
+            reserve.run(step)
+        print(len(reserve.fences) > 1, faults_of(lambda: reserve.run(step)))
 elif where == "nested":  # another thread's block ends inside this one: the heap stays kept
     with allocator.kept_heap():
         def inner():
@@ -75,7 +83,7 @@ def faults_per_round(where, **environment):
     return kept == "True", int(faults) / 10
 
 
-@pytest.mark.parametrize("where", ["kept", "nested"])
+@pytest.mark.parametrize("where", ["kept", "nested", "crowded"])
 def test_inside_the_block_freed_arrays_are_reused(where):
     kept, faults = faults_per_round(where)
     assert kept

@@ -17,9 +17,16 @@ it allocates the reserve in blocks smaller than any mmap threshold, keeps the
 highest one and frees the others.  The freed reserve is one free chunk below
 the fence, which the step's arrays reuse and which free() never trims: 148
 faults a step, under 1 % system time.  Only a block's header page is touched
-when reserving; the rest is faulted in once, by the step that uses it.  On
-leaving the outermost block of the thread the fence is freed and the heap is
-trimmed (`malloc_trim`), so what was kept goes back to the system.
+when reserving; the rest is faulted in once, by the step that uses it.  Objects
+that outlive a step and are made inside the block (a first call that compiles
+leaves Numba's and LLVM's) can take parts of the reserve, until the step's
+arrays no longer fit in it: DL's training loop calls each step through the
+reserve (`Reserve.run`), which watches the step's page faults and, when two
+steps in a row take more than 1024 page faults each (a step that fits takes
+a few dozen to a few hundred), makes a new reserve above the fence
+(at most 8 in all).  On leaving the outermost block of the thread the fences
+are freed and the heap is trimmed (`malloc_trim`), so what was kept goes back
+to the system.
 
 No malloc setting is changed (mallopt's thresholds and its M_TOP_PAD would
 each switch glibc's dynamic thresholds off for the rest of the process): the
@@ -30,16 +37,19 @@ libraries.
 """
 import contextlib
 import ctypes
+import resource
 import threading
 
 from DL.engine import switched_off
 
-RESERVE = 256 << 20    # heap kept beneath the fence while DL trains
+RESERVE = 256 << 20    # heap kept beneath a fence while DL trains
 BLOCK = 120 << 10      # under glibc's smallest mmap threshold (128 KiB): every block is heap
+SPILL = 1024           # page faults of a step that say its arrays no longer fit the reserve
+MOST_RESERVES = 8      # a thread's reserve grows to at most this many RESERVEs (virtual memory)
 
-_local = threading.local()  # this thread's (depth, fence)
+_local = threading.local()  # this thread's (depth, reserve)
 _libc = None                # the C library's (malloc, free, malloc_trim), or () where not glibc
-_holding = 0                # fences held, over every thread
+_holding = 0                # reserves held, over every thread
 _count = threading.Lock()
 
 
@@ -65,46 +75,97 @@ def available():
     return bool(_functions()) and not switched_off("DL_MALLOC_TUNING")
 
 
-def _reserve():
-    """The fence: the highest of RESERVE / BLOCK heap blocks, the others freed (None
-    when memory ran out: then nothing is kept)."""
+def _minor_faults():
+    return resource.getrusage(_THREAD).ru_minflt
+
+
+_THREAD = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+
+
+def _fence_above(floor):
+    """A fence with RESERVE bytes of free heap beneath it, above the address `floor`:
+    BLOCK-sized blocks fill the heap's holes (those below `floor` do not count) until
+    RESERVE / BLOCK of them lie above it; the highest is kept, the others freed.  None
+    when memory ran out (then nothing is kept)."""
     malloc, free, _ = _functions()
-    blocks = [malloc(BLOCK) for _ in range(RESERVE // BLOCK)]
-    fence = max(blocks) if all(blocks) else None
+    blocks, above = [], 0
+    while above < RESERVE // BLOCK and len(blocks) < 4 * RESERVE // BLOCK:
+        block = malloc(BLOCK)
+        if not block:
+            break
+        blocks.append(block)
+        above += block > floor
+    fence = max(blocks) if above == RESERVE // BLOCK else None
     for block in blocks:
-        if block and block != fence:
+        if block != fence:
             free(block)
     return fence
 
 
-def _release(fence):
-    _, free, malloc_trim = _functions()
-    free(fence)
-    malloc_trim(0)
+class Reserve(object):
+    """A thread's reserve while it trains: its fences, highest last.  `run(step, *arguments)`
+    calls one training step and watches its page faults: when two steps in a row fault
+    more than SPILL page faults each, the step's arrays no longer fit beneath the fences (long-lived
+    objects made in the block, e.g. by a first call that compiled, took part of the
+    reserve), and a new reserve is made above the highest fence."""
+
+    def __init__(self):
+        self.fences, self.spilled = [], 0
+        self.grow()
+
+    def grow(self):
+        if len(self.fences) < MOST_RESERVES:
+            fence = _fence_above(self.fences[-1] if self.fences else 0)
+            if fence:
+                self.fences.append(fence)
+
+    def run(self, step, *arguments):
+        before = _minor_faults()
+        result = step(*arguments)
+        self.spilled = self.spilled + 1 if _minor_faults() - before > SPILL else 0
+        if self.spilled == 2:
+            self.grow()
+            self.spilled = 0
+        return result
+
+    def release(self):
+        _, free, malloc_trim = _functions()
+        for fence in self.fences:
+            free(fence)
+        malloc_trim(0)  # what was kept goes back now, not at some later free
+
+
+class _NoReserve(object):
+    """What `kept_heap()` yields where it keeps nothing."""
+    fences = ()
+
+    def run(self, step, *arguments):
+        return step(*arguments)
 
 
 @contextlib.contextmanager
 def kept_heap(enabled=True):
     """Within the block, the calling thread's freed heap stays with the process for reuse
-    (see the module's docstring); blocks nest.  enabled=False, or where `available()` is
-    False: a block that changes nothing."""
+    (see the module's docstring); blocks nest.  Yields the thread's Reserve: call each
+    training step through its `run`, so that the reserve grows when the steps outgrow it.
+    enabled=False, or where `available()` is False: a block that changes nothing."""
     global _holding
     if not (enabled and available()):
-        yield
+        yield _NoReserve()
         return
     depth = getattr(_local, "depth", 0)
     if depth == 0:
-        _local.fence = _reserve()
+        _local.reserve = Reserve()
         with _count:
-            _holding += _local.fence is not None
+            _holding += 1
     _local.depth = depth + 1
     try:
-        yield
+        yield _local.reserve
     finally:
         _local.depth -= 1
-        if _local.depth == 0 and _local.fence is not None:
-            _release(_local.fence)
-            _local.fence = None
+        if _local.depth == 0:
+            _local.reserve.release()
+            _local.reserve = None
             with _count:
                 _holding -= 1
 

@@ -478,9 +478,11 @@ def while_training(flush_denormals=True):
     """The block DL trains in (DL.optimizers.train_loop, optimize's final evaluation):
     the calling thread flushes denormal floats to zero unless flush_denormals=False
     (DL.engine.denormals), and glibc keeps the step's freed arrays for reuse
-    (DL.engine.allocator).  Both settings are as before once the block is left."""
-    with kept_heap(), _flushed(flush_denormals):
-        yield
+    (DL.engine.allocator).  Both are as before once the block is left.  Yields the
+    heap's reserve: `reserve.run(step, *arguments)` calls a training step and lets
+    the reserve grow when the steps outgrow it."""
+    with kept_heap() as reserve, _flushed(flush_denormals):
+        yield reserve
 
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
            "config", "floatX", "RandomStreams", "softmax", "log_softmax",

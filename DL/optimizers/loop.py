@@ -167,7 +167,7 @@ def train_loop(functions, stopping, n_epochs, callbacks=(), state=None, test_bat
     start = time.time() - state.train_seconds
     in_step = False
     try:
-        with ctrl_c, backend.while_training(flush_denormals):
+        with ctrl_c, backend.while_training(flush_denormals) as heap:
             while True:
                 if stopping.should_stop(state.iteration):
                     state.stopped = "patience"
@@ -181,7 +181,7 @@ def train_loop(functions, stopping, n_epochs, callbacks=(), state=None, test_bat
                     state.epoch, state.minibatch = state.epoch + 1, 0
                 in_step = True
                 try:
-                    cost = functions.train(state.minibatch)
+                    cost = heap.run(functions.train, state.minibatch)
                 except NonFiniteStep as error:
                     state.train_seconds = time.time() - start
                     _call(callbacks, "on_non_finite", state, error)
