@@ -24,7 +24,9 @@ arrays no longer fit in it: DL's training loop calls each step through the
 reserve (`Reserve.run`), which watches the step's page faults and, when two
 steps in a row take more than 1024 page faults each (a step that fits takes
 a few dozen to a few hundred), makes a new reserve above the fence
-(at most 8 in all).  On leaving the outermost block of the thread the fences
+(at most 8 in all), after giving the free pages of the heap back to the
+system (`malloc_trim`), so that what the outgrown reserves held does not stay
+resident.  On leaving the outermost block of the thread the fences
 are freed and the heap is trimmed (`malloc_trim`), so what was kept goes back
 to the system.
 
@@ -115,6 +117,8 @@ class Reserve(object):
 
     def grow(self):
         if len(self.fences) < MOST_RESERVES:
+            if self.fences:  # the free pages of the outgrown reserves go back (touched again if reused)
+                _functions()[2](0)
             fence = _fence_above(self.fences[-1] if self.fences else 0)
             if fence:
                 self.fences.append(fence)
