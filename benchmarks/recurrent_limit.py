@@ -21,9 +21,10 @@ elementwise.  So a step can take no less than FLOPs / GEMM rate.  Two rates:
 
 Columns: the step's GEMM GFLOP, the floor in ms at each rate, the examples a second
 that floor allows, and (with --dl) DL's own step, timed as compare.py times it,
-with the share of it the products take.
+with the share of it the products take, its minor page faults a step and the share of
+its time spent in the kernel (DL_MALLOC_TUNING=0 shows them without DL's heap reserve).
 
-    python benchmarks/recurrent_limit.py --native-openblas [--dl]
+    python benchmarks/recurrent_limit.py --native-openblas [--dl] [--workloads lstm64]
 """
 import argparse
 import os
@@ -34,12 +35,14 @@ parser.add_argument("--native-openblas", action="store_true",
                     help="unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (benchmarks/README.md)")
 parser.add_argument("--dl", action="store_true", help="also time DL's training step at each shape")
 parser.add_argument("--repeats", type=int, default=10, help="timed calls of each product or step (median)")
+parser.add_argument("--workloads", default="", help="only these, e.g. lstm64,gru64 (default: all six)")
 args = parser.parse_args()
 if args.native_openblas:
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         os.environ.pop(name, None)
 os.environ["OPENBLAS_NUM_THREADS"] = "1"  # one core: the rate of one thread
 
+import resource  # noqa: E402
 import statistics  # noqa: E402
 
 import numpy  # noqa: E402
@@ -110,13 +113,20 @@ def dl_step_seconds(cell, n_examples, n_steps, n_units, repeats):
     train = training.compile_training(load_data([data] * 3), [x, mask, t], model.loss(t), flatten(model.params),
                                       model.errors(t), n_examples, updates.get("adadelta"), {}, model.updates,
                                       None, None, guard=True)[0]
-    with while_training():
-        return seconds(lambda: train(0), repeats)
+    with while_training() as heap:
+        for _ in range(3):  # the first call (it loads the compiled code), and the reserve settling
+            heap.run(train, 0)
+        before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        step = seconds(lambda: heap.run(train, 0), repeats)
+        after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - start
+    return step, (after.ru_minflt - before.ru_minflt) / (repeats + 1), (after.ru_stime - before.ru_stime) / wall
 
 
 peak_gflops = 2 * 2048 ** 3 / product_seconds(2048, 2048, 2048, 3) / 1e9
 rows = []
 for name, cell, n_examples, n_steps, n_units in SHAPES:
+    if args.workloads and name not in args.workloads.split(","):
+        continue
     products = step_products(GATES[cell], n_examples, n_steps, n_units)
     gflop = sum(2 * m * k * n * count for m, k, n, count in products) / 1e9
     at_shapes = sum(product_seconds(m, k, n, args.repeats, count) for m, k, n, count in products)
@@ -125,12 +135,14 @@ for name, cell, n_examples, n_steps, n_units in SHAPES:
            "%.1f" % (1000 * floor_peak), "%.1f (%.0f GFLOP/s)" % (1000 * at_shapes, gflop / at_shapes),
            "%.0f" % (n_examples / at_shapes)]
     if args.dl:
-        step = dl_step_seconds(cell, n_examples, n_steps, n_units, args.repeats)
-        row += ["%.1f" % (1000 * step), "%.0f" % (n_examples / step), "%.0f %%" % (100 * at_shapes / step)]
+        step, faults, system = dl_step_seconds(cell, n_examples, n_steps, n_units, args.repeats)
+        row += ["%.1f" % (1000 * step), "%.0f" % (n_examples / step), "%.0f %%" % (100 * at_shapes / step),
+                "%.0f" % faults, "%.1f %%" % (100 * system)]
     rows.append(row)
 print("one core, float32: peak GEMM rate %.1f GFLOP/s (2048 x 2048 x 2048)" % peak_gflops)
 header = ["workload", "examples x steps x units", "GEMM GFLOP a step", "floor at peak, ms",
           "floor at the step's shapes, ms", "examples/s at that floor"]
 if args.dl:
-    header += ["DL's step, ms", "DL examples/s", "products' share of DL's step"]
+    header += ["DL's step, ms", "DL examples/s", "products' share of DL's step", "page faults a step",
+               "system time"]
 print_table(header, rows)
