@@ -77,11 +77,11 @@ def available():
     return bool(_functions()) and not switched_off("DL_MALLOC_TUNING")
 
 
+_THREAD = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+
+
 def _minor_faults():
     return resource.getrusage(_THREAD).ru_minflt
-
-
-_THREAD = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
 
 
 def _fence_above(floor):

@@ -468,8 +468,8 @@ class RandomStreams(object):
 theano = _view_root(BACKEND)
 T = theano.tensor
 
+from DL.engine import denormals as _denormals  # noqa: E402
 from DL.engine.denormals import flushed as flush_denormals  # noqa: E402
-from DL.engine.denormals import flushed as _flushed  # noqa: E402
 from DL.engine.allocator import kept_heap  # noqa: E402
 
 
@@ -481,7 +481,7 @@ def while_training(flush_denormals=True):
     (DL.engine.allocator).  Both are as before once the block is left.  Yields the
     heap's reserve: `reserve.run(step, *arguments)` calls a training step and lets
     the reserve grow when the steps outgrow it."""
-    with kept_heap() as reserve, _flushed(flush_denormals):
+    with kept_heap() as reserve, _denormals.flushed(flush_denormals):
         yield reserve
 
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
