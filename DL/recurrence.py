@@ -40,7 +40,7 @@ import importlib
 
 import numpy
 
-from DL.backend import T, check_and_raise, scan
+from DL.backend import T, check_and_raise, scan, unfix_ones
 from DL.init import zeros
 from DL.models.base import Layer, Model, as_tensor, make_param, sub_params
 
@@ -137,10 +137,11 @@ def scan_over_time(step, sequences, initial_states, non_sequences=(), mask=None,
     # float64 weights give float64 states): learn it from one symbolic step.
     carried_start = [initial_states[i] for i in carried]
     probe = _as_list(step(*[sequence[0] for sequence in steps], *carried_start, *non_sequences))
-    outputs_info = [None if state is None else T.cast(state, new.dtype)
+    outputs_info = [None if state is None else unfix_ones(T.cast(state, new.dtype))
                     for state, new in zip(initial_states, probe)]
     if mask is not None:
         steps.append(time_major(mask))
+    steps = [unfix_ones(sequence) for sequence in steps]  # (one example, on JAX: DL.engine.shape_op)
 
     def inner(*arguments):
         sequences_t = arguments[:n_sequences]

@@ -326,15 +326,37 @@ def test_a_jax_function_on_inputs_of_unknown_shape_compiles_once_per_shape():
         total(data, data)
 
 
-def test_a_jax_function_runs_one_sequence_through_a_recurrent_net():
-    """A first axis of size 1 (one sequence) would make the input's axis broadcastable
-    and the scan refuse its zero initial state: PerShape leaves sizes of 1 unfixed."""
-    from DL.backend import function
+def one_sequence_rnn(x):
     from DL.models.RNN import RNN
-    x = T.tensor3("x")
-    model = RNN(numpy.random.RandomState(3), x, n_in=3, n_hidden=5, n_out=2)
-    data = numpy.random.RandomState(4).rand(1, 7, 3).astype(x.dtype)
-    on_jax = function([x], model.output_deterministic, mode="JAX")(data)
-    on_numba = function([x], model.output_deterministic, mode="NUMBA")(data)
-    assert on_jax.shape == (1, 7, 2)
-    assert_allclose(on_jax, on_numba, rtol=2e-5, atol=1e-6)
+    return [x], RNN(numpy.random.RandomState(3), x, n_in=3, n_hidden=5, n_out=2, dropout_rate=0.2)
+
+
+def one_sequence_use(x):
+    """A USE: its loop concatenates and reshapes (observations x, actions (n, 7, 2))."""
+    from DL.models.USE import USE
+    a = T.tensor3("a")
+    return [x, a], USE(rng=numpy.random.RandomState(3), obs=x, act=a, n_obs=3, n_act=2, n_hidden=4,
+                       ff_obs=[5], ff_filt=[5], ff_trans=[5], ff_act=[5], ff_pred=[5])
+
+
+@pytest.mark.skipif(not HAS_JAX, reason="JAX is an optional engine and jax is not installed")
+@pytest.mark.parametrize("build", [one_sequence_rnn, one_sequence_use], ids=["RNN", "USE"])
+def test_a_jax_function_runs_one_sequence_through_a_recurrent_net(build):
+    """A first axis of size 1 (one sequence: the examples' own predictions) makes the input's
+    axis broadcastable once JAX's PerShape fixes the sizes; DL's loops pass their sequences
+    and states through UnfixOnes (DL.engine.shape_op), so the scan still takes them and the
+    program is traced with every size fixed (JAX's reshapes need constants)."""
+    from DL.backend import function
+    inputs, model = build(T.tensor3("x"))
+    rng = numpy.random.RandomState(4)
+    data = [rng.rand(1, 7, 3 if i == 0 else 2).astype("float32") for i in range(len(inputs))]
+    on_jax = function(inputs, model.output_deterministic, mode="JAX")
+    on_numba = function(inputs, model.output_deterministic, mode="NUMBA")
+    result = on_jax(*data)
+    assert result.shape[:2] == (1, 7)
+    assert_allclose(result, on_numba(*data), rtol=2e-5, atol=1e-6)
+    compiled, = on_jax.functions.values()
+    assert [v.type.shape for v in compiled.maker.fgraph.inputs[:len(data)]] == [d.shape for d in data]
+    # training's output, with dropout masks drawn for one sequence of that fixed size
+    drawn = function(inputs, model.output, updates=model.updates, mode="JAX")(*data)
+    assert drawn.shape == result.shape and numpy.isfinite(drawn).all()

@@ -19,6 +19,8 @@
     numba_pool.py     their Numba kernels
     allocator.py      glibc keeps a training loop's freed arrays, while DL trains (per block)
     graph_cache.py    rewritten graphs kept on disk, so a known graph skips PyTensor's rewrites
+    shape_op.py       UnfixOnes: an identity leaving sizes of 1 unknown, so that a loop over one
+                      example traces on JAX
     denormals.py      denormal floats flushed to zero while DL trains (the CPU's MXCSR, per block)
 
 Nothing here changes anything outside DL's own graphs unless asked: see

@@ -203,9 +203,10 @@ class PerShape(object):
             try:
                 self.functions[shapes] = self._compiled(shapes, ones_fixed=True)
             except TypeError:
-                # A size fixed at 1 makes its axis broadcastable, and a scan whose state
-                # starts as a variable-sized zeros then refuses the loop (one sequence
-                # through an RNN): leave the sizes of 1 unfixed (JAX still sees them)
+                # A size fixed at 1 makes its axis broadcastable, and a scan built for any
+                # size then refuses its input (DL's own loops unfix their sizes of 1:
+                # DL.engine.shape_op; a user's own scan may not): leave the sizes of 1
+                # unfixed (JAX still sees them, but cannot reshape by sizes computed from them)
                 self.functions[shapes] = self._compiled(shapes, ones_fixed=False)
         return self.functions[shapes](*values)
 
@@ -267,6 +268,16 @@ def check_and_raise(value, condition, message, exception=ValueError):
         from pytensor.raise_op import CheckAndRaise
         return CheckAndRaise(exception, message)(value, condition)
     return _TheanoCheck(message, exception)(value, condition)
+
+
+def unfix_ones(x):
+    """`x`, typed with its sizes of 1 unknown, so that a scan built over it still accepts
+    it when a later compile fixes one of its sizes at 1 (DL.engine.shape_op; on legacy
+    Theano, which compiles with the sizes it was given, `x` itself)."""
+    if BACKEND == "pytensor":
+        from DL.engine.shape_op import unfix_ones as pytensor_unfix_ones
+        return pytensor_unfix_ones(x)
+    return x
 
 
 if BACKEND == "theano":
@@ -487,5 +498,5 @@ def while_training(flush_denormals=True):
 __all__ = ["BACKEND", "theano", "T", "shared", "function", "scan", "grad", "clone",
            "config", "floatX", "RandomStreams", "softmax", "log_softmax",
            "logits_of_softmax", "logits_of_sigmoid", "cast_floatX",
-           "graph_inputs", "random_updates", "static_shapes", "PerShape", "check_and_raise", "batched_dot",
+           "graph_inputs", "random_updates", "static_shapes", "PerShape", "check_and_raise", "unfix_ones", "batched_dot",
            "flush_denormals", "kept_heap", "while_training"]
