@@ -86,7 +86,7 @@ def check_engine(mode, linker, reference, monkeypatch):
 
 
 def test_numba_mode_passes_through_optimize_and_matches_the_c_engine(reference, monkeypatch):
-    check_engine("NUMBA", "NumbaLinker", reference, monkeypatch)
+    check_engine("NUMBA", "DLNumbaLinker", reference, monkeypatch)  # (PyTensor's, subclassed: DL.engine.numba_linker)
 
 
 @pytest.mark.skipif(not HAS_JAX, reason="JAX is an optional engine and jax is not installed "

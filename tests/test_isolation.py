@@ -79,6 +79,8 @@ def engine_state():
                         for k, v in predefined_modes.items()),
         "optdb": sorted(pytensor.compile.mode.optdb.__position__.items()),
         "floatX": pytensor.config.floatX,
+        # (DL compiles its own Numba code without fast-math, inside change_flags)
+        "numba__fastmath": pytensor.config.numba__fastmath,
         # (DL's JAX functions choose their 64-bit setting in a context of their own; the
         # persistent compilation cache folder DL sets is documented in DL.engine.jax_linker)
         "jax_enable_x64": bool(__import__("jax").config.jax_enable_x64),

@@ -4,6 +4,8 @@
     theano_view/      Theano 1.0's module tree over the engine (`theano`, `T`): DL's names
                       where DL has one (nnet, bn, rng_mrg, conv2d, ...), the engine's otherwise
     mode.py           the mode DL compiles with: the user's, plus rewrites to DL's own Ops
+    numba_linker.py   DL's Numba code compiled with IEEE arithmetic (no fast-math): a cold
+                      first run computes the bits a warm later run does
     numba_kernels.py  DL's Ops for PyTensor's Numba engine (tanh, dimension shuffles)
                       and the scalar functions of DL's Numba code
     recurrence_op.py  what the fused recurrences' Ops share: their gradient Op, Numba and JAX code
@@ -29,8 +31,14 @@ DL.md, section 7.
 import os
 
 OFF = ("0", "false", "no", "off")
+ON = ("1", "true", "yes", "on")
 
 
 def switched_off(variable):
     """True when the environment variable `variable` says 0, false, no or off (any case)."""
     return os.environ.get(variable, "").strip().lower() in OFF
+
+
+def switched_on(variable):
+    """True when the environment variable `variable` says 1, true, yes or on (any case)."""
+    return os.environ.get(variable, "").strip().lower() in ON

@@ -14,7 +14,9 @@ being compiled:
 and PyTensor's `scan_push_out_add` is replaced by a copy that visits a loop
 body's nodes in graph order, not in the order of a set of object ids
 (DL.engine.scan_rewrites): the same graph then compiles to the same Numba
-cache key in every process.
+cache key in every process.  The graph compiles in DL's Numba linker
+(DL.engine.numba_linker): PyTensor's, without fast-math, so that a script's
+first, cold run computes the same bits as its later runs.
 
 On JAX, two rewrites.  PyTensor's JAX engine has no binomial sampler (it asks
 for NumPyro), and dropout masks are binomial draws with n = 1, so
@@ -46,6 +48,9 @@ from pytensor.link.numba.linker import NumbaLinker
 from pytensor.scalar.basic import Tanh
 from pytensor.scan.op import Scan
 from pytensor.tensor.elemwise import DimShuffle, Elemwise
+from pytensor.tensor.math import Sum
+
+from DL.engine.numba_linker import DLNumbaLinker
 
 BERNOULLI_POSITION = 48.4  # before elemwise fusion (49): the comparison fuses with the mask's use
 TANH_POSITION = 48.5       # after add_mul_fusion (48), before elemwise fusion (49)
@@ -71,6 +76,18 @@ def use_contiguous_dimshuffle(fgraph, node):
     from DL.engine.numba_kernels import ContiguousDimShuffle
     op = ContiguousDimShuffle(input_ndim=node.op.input_ndim, new_order=node.op.new_order)
     return [op(node.inputs[0])]
+
+
+@node_rewriter([Sum])
+def use_ordered_sum(fgraph, node):
+    """Sum over every axis of a float tensor -> DL's OrderedSum (vectorized in a fixed order)."""
+    x = node.inputs[0]
+    if type(node.op) is not Sum or x.ndim == 0 or not x.dtype.startswith("float"):
+        return None
+    if node.op.axis is not None and sorted(node.op.axis) != list(range(x.ndim)):
+        return None
+    from DL.engine.numba_kernels import OrderedSum
+    return [OrderedSum(axis=None, dtype=node.op.dtype, acc_dtype=node.op.acc_dtype)(x)]
 
 
 def _bernoulli_by_uniform():
@@ -136,11 +153,13 @@ def _with_dl_rewrites(base):
     numba_kernels.register()
     loop_bodies = _LoopBodiesIn()
     rewrites = [(in2out(use_contiguous_dimshuffle, name="dl_contiguous_dimshuffle"), DIMSHUFFLE_POSITION),
+                (in2out(use_ordered_sum, name="dl_ordered_sum"), DIMSHUFFLE_POSITION),
                 (loop_bodies.rewriter(), DIMSHUFFLE_POSITION)]
     if numba_kernels.fast_tanh_enabled():
         rewrites.append((in2out(use_fast_tanh, name="dl_fast_tanh"), TANH_POSITION))
     registered = _with_in_order_scans(base, *rewrites)
-    loop_bodies.mode = _DLMode(linker=registered.linker, optimizer=registered.provided_optimizer)
+    linker = DLNumbaLinker() if type(registered.linker) is NumbaLinker else registered.linker
+    loop_bodies.mode = _DLMode(linker=linker, optimizer=registered.provided_optimizer)
     return loop_bodies.mode
 
 
