@@ -288,3 +288,52 @@ def test_kernels_are_registered_by_the_first_numba_compile():
                         "print(before, numba_kernels._registered)")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["False", "True"]
+
+
+# --- OrderedSum: a float sum over every element, vectorized in a fixed order ----------
+
+def ordered_sum_in_numpy(values, lanes):
+    """OrderedSum's order, in NumPy float64: rows of `lanes` elements added row by row into
+    `lanes` partial sums (NumPy reduces axis 0 of a C array row by row), the partials in
+    order, then the elements left over in order."""
+    flat = numpy.ravel(values).astype(numpy.float64)
+    rows = flat.size // lanes
+    partial = numpy.zeros(lanes)
+    for row in flat[:rows * lanes].reshape(rows, lanes):
+        partial += row
+    total = partial[0]
+    for value in list(partial[1:]) + list(flat[rows * lanes:]):
+        total += value
+    return total
+
+
+@pytest.mark.parametrize("shape", [(785, 500), (3, 7), (2, 1024, 3), (1024,), (1,)])
+def test_a_sum_over_every_element_is_ordered_sum_in_its_order(shape):
+    from DL.engine.numba_kernels import SUM_LANES
+    x = T.TensorType("float32", shape=(None,) * len(shape))("x")
+    f = function([x], [x.sum(), T.sum(x, dtype="float64"), T.sqr(x).sum()], mode=NUMBA)
+    assert sum(type(node.op).__name__ == "OrderedSum" for node in f.maker.fgraph.toposort()) == 3
+    values = numpy.random.RandomState(sum(shape)).randn(*shape).astype("float32")
+    as_float32, as_float64, squares = f(values)
+    exact = ordered_sum_in_numpy(values, SUM_LANES)
+    assert as_float32.dtype == numpy.float32 and as_float64.dtype == numpy.float64
+    assert as_float64 == exact and as_float32 == numpy.float32(exact)
+    assert squares == numpy.float32(ordered_sum_in_numpy(numpy.square(values), SUM_LANES))  # (float32 squares)
+    assert numpy.isclose(as_float64, math.fsum(values.astype(float).ravel()), rtol=1e-12, atol=1e-9)
+
+
+def test_ordered_sum_keeps_nan_and_inf_and_leaves_other_sums_to_pytensor():
+    x = T.matrix("x")
+    f = function([x], [x.sum(), x.sum(axis=0), x.sum(axis=1)], mode=NUMBA)
+    names = [type(node.op).__name__ for node in f.maker.fgraph.toposort()]
+    assert names.count("OrderedSum") == 1 and names.count("Sum") == 2
+    values = numpy.ones((40, 50), "float32")
+    assert f(values)[0] == 2000
+    values[3, 4] = numpy.nan
+    assert numpy.isnan(f(values)[0])
+    values[3, 4] = numpy.inf
+    assert f(values)[0] == numpy.inf
+    ints = T.lmatrix("ints")
+    g = function([ints], ints.sum(), mode=NUMBA)
+    assert "OrderedSum" not in [type(node.op).__name__ for node in g.maker.fgraph.toposort()]
+    assert g(numpy.arange(12).reshape(3, 4)) == 66

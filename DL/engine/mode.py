@@ -1,13 +1,14 @@
 """The mode DL compiles its functions with: the user's mode, plus DL's rewrites.
 
-DL's faster Numba code (`DL.engine.numba_kernels`) belongs to two Op classes of
-DL's own, subclasses of PyTensor's `Tanh` and `DimShuffle`.  `dl_mode(mode)`
+DL's faster Numba code (`DL.engine.numba_kernels`) belongs to Op classes of
+DL's own, subclasses of PyTensor's `Tanh`, `DimShuffle` and `Sum`.  `dl_mode(mode)`
 returns a copy of `mode` whose rewrites swap PyTensor's Ops for DL's in the graph
 being compiled:
 
     position 48.5  Elemwise(tanh)   -> Elemwise(fast_tanh)         before elemwise fusion (49),
                                                                     so fused loops hold it
     position 99    DimShuffle(...)  -> ContiguousDimShuffle(...)    after every other rewrite
+    position 99    Sum(every axis)  -> OrderedSum(...)              of a float tensor
     position 99    Scan             -> a copy whose inner graph is compiled in this mode too
                                        (PyTensor compiles a loop's body in the Scan's own mode)
 

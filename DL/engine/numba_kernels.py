@@ -31,10 +31,20 @@ its defaults costing as much as the matrix products or more:
    C (or F) array is Numba's own ``x.T``, typed F (or C), which BLAS reads in
    place.
 
-They apply to DL's graphs only.  PyTensor's own ``Tanh`` and ``DimShuffle`` keep
-PyTensor's code everywhere; DL's graphs get two subclasses of them, ``FastTanh``
-and ``ContiguousDimShuffle``, substituted by rewrites of the mode DL compiles
-with (``DL.engine.mode``), and ``register()`` gives Numba code to those two
+4. **Sums over every element.**  DL compiles without fast-math
+   (``DL.engine.numba_linker``: a cold run then computes what a warm one does), so
+   PyTensor's Sum adds one element at a time, a chain of dependent additions: an
+   MLP's L2 penalty over 392,500 weights took 0.5 ms, most of its step.  DL's
+   ``OrderedSum`` adds rows of SUM_LANES elements into SUM_LANES partial sums (an
+   elementwise loop, vectorized), then the partials and the rest, in that order
+   wherever it is compiled: 0.045 ms.  Sums over some axes stay PyTensor's.  For the
+   same reason the polynomials of the float32 tanh and exp below write their fused
+   multiply-adds (``fma``) out.
+
+They apply to DL's graphs only.  PyTensor's own ``Tanh``, ``DimShuffle`` and ``Sum``
+keep PyTensor's code everywhere; DL's graphs get subclasses of them, ``FastTanh``,
+``ContiguousDimShuffle`` and ``OrderedSum``, substituted by rewrites of the mode DL
+compiles with (``DL.engine.mode``), and ``register()`` gives Numba code to those
 classes only.  The mode is built, and this module imported (with Numba), the
 first time DL compiles a function, so importing DL does not import Numba.
 
