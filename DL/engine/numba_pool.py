@@ -14,13 +14,12 @@ row-major order within it (strictly greater replaces), as PyTorch's.
 """
 import numpy
 from numba import uint64
-
-from DL.engine.numba_linker import njit
+from pytensor.link.numba.dispatch.basic import numba_njit
 
 MAX, SUM, AVERAGE_INC_PAD, AVERAGE_EXC_PAD = 0, 1, 2, 3
 
 
-@njit(cache=True)
+@numba_njit(cache=True)
 def _pooled_size(size, window, stride, pad, ignore_border):
     """The output's height (or width), as Theano's Pool.out_shape."""
     padded = size + 2 * pad
@@ -35,7 +34,7 @@ def _pooled_size(size, window, stride, pad, ignore_border):
     return n
 
 
-@njit(cache=True)
+@numba_njit(cache=True)
 def _window(position, stride, pad, window, size):
     """(first, end) of a window's pixels inside the image, and its length inside the padded image."""
     start = position * stride - pad
@@ -43,7 +42,7 @@ def _window(position, stride, pad, window, size):
     return max(start, 0), min(end, size), min(end, size + pad) - start
 
 
-@njit(cache=True)
+@numba_njit(cache=True)
 def _planes(x, window_h, window_w, stride_h, stride_w, pad_h, pad_w, ignore_border):
     """x as one flat C-ordered array of planes `(n_planes, height, width)`, the number of
     planes, and the output's height and width."""
@@ -56,7 +55,7 @@ def _planes(x, window_h, window_w, stride_h, stride_w, pad_h, pad_w, ignore_bord
 # The loops index flat arrays with unsigned integers: Numba then needs no check for
 # negative indices (as in DL.engine.numba_conv), which made the max pool gradient 5x faster.
 
-@njit(cache=True)
+@numba_njit(cache=True)
 def pool_forward(x, window_h, window_w, stride_h, stride_w, pad_h, pad_w, ignore_border, mode):
     """out `(..., out_h, out_w)`: each window's max, sum or average."""
     pixels, n_planes, out_h, out_w = _planes(x, window_h, window_w, stride_h, stride_w, pad_h, pad_w,
@@ -87,7 +86,7 @@ def pool_forward(x, window_h, window_w, stride_h, stride_w, pad_h, pad_w, ignore
     return out.reshape(x.shape[:-2] + (out_h, out_w))
 
 
-@njit(cache=True)
+@numba_njit(cache=True)
 def pool_grad(x, d_out, window_h, window_w, stride_h, stride_w, pad_h, pad_w, ignore_border, mode):
     """dx `(..., height, width)`: each window's d_out to its first maximum (max), or spread
     over its pixels by the divisor of the forward pass."""
