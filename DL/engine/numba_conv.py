@@ -24,10 +24,11 @@ disk by Numba (cache=True).
 """
 import numpy
 from numba import uint64
-from pytensor.link.numba.dispatch.basic import numba_njit
+
+from DL.engine.numba_linker import njit
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def output_size(size, filter_size, stride, pad):
     """The output's height (or width): the positions a filter takes in the padded image."""
     if size + 2 * pad < filter_size:
@@ -35,7 +36,7 @@ def output_size(size, filter_size, stride, pad):
     return (size + 2 * pad - filter_size) // stride + 1
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def _inside(offset, stride, size, out_size):
     """(first, end): the output positions p whose input position p stride + offset is
     inside [0, size)."""
@@ -44,7 +45,7 @@ def _inside(offset, stride, size, out_size):
     return min(first, out_size), min(end, out_size)
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def im2col(image, cols, filter_h, filter_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     """Write the patches of one image `(n_in, height, width)` into `cols`: row (c, i, j),
     column y out_w + x holds the padded image's pixel (c, y stride_h + i, x stride_w + j),
@@ -67,7 +68,7 @@ def im2col(image, cols, filter_h, filter_w, stride_h, stride_w, pad_h, pad_w, ou
                         flat[uint64(t + x)] = pixels[uint64(s + x * stride_w)]
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def col2im(cols, image, filter_h, filter_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w):
     """The transpose of im2col: add each entry of `cols` to the pixel of `image`
     `(n_in, height, width)`, C-contiguous, it was taken from (none for padding)."""
@@ -87,7 +88,7 @@ def col2im(cols, image, filter_h, filter_w, stride_h, stride_w, pad_h, pad_w, ou
                         pixels[uint64(t + x * stride_w)] += flat[uint64(s + x)]
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def _geometry(x_shape, W_shape, stride_h, stride_w, pad_h, pad_w):
     """(out_h, out_w, the patch matrix's rows and columns)."""
     if W_shape[1] != x_shape[1]:
@@ -97,7 +98,7 @@ def _geometry(x_shape, W_shape, stride_h, stride_w, pad_h, pad_w):
     return out_h, out_w, x_shape[1] * W_shape[2] * W_shape[3], out_h * out_w
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def conv_forward(x, W, stride_h, stride_w, pad_h, pad_w):
     """out `(n_examples, n_out, out_h, out_w)`: the module's cross-correlation."""
     x, W = numpy.ascontiguousarray(x), numpy.ascontiguousarray(W)
@@ -112,7 +113,7 @@ def conv_forward(x, W, stride_h, stride_w, pad_h, pad_w):
     return out.reshape((n_examples, n_out, out_h, out_w))
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def conv_grad_filters(x, W, d_out, stride_h, stride_w, pad_h, pad_w):
     """dW `(n_out, n_in, filter_h, filter_w)` = the sum over examples of d_out[e] . cols[e]^T
     (W is read for its shape only)."""
@@ -132,7 +133,7 @@ def conv_grad_filters(x, W, d_out, stride_h, stride_w, pad_h, pad_w):
     return dW2.reshape(W.shape)
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def conv_grad_input(x, W, d_out, stride_h, stride_w, pad_h, pad_w):
     """dx `(n_examples, n_in, height, width)`: col2im of W2^T . d_out[e] (x is read for
     its shape only)."""

@@ -31,8 +31,8 @@ Shapes are time major: input part and gates (n_timesteps, n_examples, 3 n),
 h (n_timesteps, n_examples, n), mask (n_timesteps, n_examples); U (n, 3 n).
 """
 import numpy
-from pytensor.link.numba.dispatch.basic import numba_njit
 
+from DL.engine.numba_linker import njit
 from DL.engine.numba_recurrence import entry_points, forward_arrays, kernel, sigmoid, tanh
 
 # (The rows' loops are functions of their own, as in numba_lstm: written inside
@@ -40,7 +40,7 @@ from DL.engine.numba_recurrence import entry_points, forward_arrays, kernel, sig
 # every index run from 0, so Numba needs no check for negative indices.)
 
 
-@numba_njit(error_model="numpy")
+@njit(error_model="numpy")
 def _update_and_reset_row(x, a_zr, h_before, gates, reset, fast):
     """One example's row, first half of step t: z and r into gates[:2n], r * h_{t-1} into reset."""
     n = h_before.shape[0]
@@ -52,7 +52,7 @@ def _update_and_reset_row(x, a_zr, h_before, gates, reset, fast):
         reset[j] = r[j] * h_before[j]
 
 
-@numba_njit(error_model="numpy")
+@njit(error_model="numpy")
 def _candidate_and_state_row(keep, x, a_g, h_before, gates, h, fast):
     """One example's row, second half of step t: g into gates[2n:], h_t into h."""
     n = h_before.shape[0]
@@ -84,7 +84,7 @@ def _forward(arrays, fast):
     return H, G
 
 
-@numba_njit(error_model="numpy")
+@njit(error_model="numpy")
 def _backward_state_row(keep, gates, h_before, dh, dH, da_zr, da_g, dh_kept, reset):
     """One example's row at step t, before d(rh): fills da_z and da_g, the part of
     dh_{t-1} that needs no product with U (into dh_kept) and r * h_{t-1} (for dU_g);
@@ -105,7 +105,7 @@ def _backward_state_row(keep, gates, h_before, dh, dH, da_zr, da_g, dh_kept, res
     return dmask
 
 
-@numba_njit(error_model="numpy")
+@njit(error_model="numpy")
 def _backward_reset_row(gates, h_before, d_reset, da_zr, dh_kept):
     """One example's row at step t, after d(rh) = da_g U_g^T: da_r, and d(rh) r into dh_kept."""
     n = h_before.shape[0]

@@ -15,15 +15,10 @@ BatchNorm's backward pass, differs by up to 3.6e-7 of its largest entry.  A
 training run killed in its first process and resumed in a second would then not
 end where an uninterrupted run ends.
 
-So DL compiles its graphs without fast-math (`DLNumbaLinker`, the linker of DL's
-Numba mode, DL.engine.mode), and the scalar code its graphs share with DL's
-kernels too (`njit`: DL.engine.numba_kernels' tanh, exp and sums).  Under IEEE
-rules LLVM may only make changes that keep every result, so both copies of a
-function compute the same bits, and a cold run equals a warm one.  The fused
-recurrences', convolutions' and pooling's kernels keep PyTensor's flags: their
-code is compiled once, in a module of its own, and its copy computed the same
-bits in the cold-against-warm test (tests/test_numba_linker.py, a fused LSTM's
-gradient), which guards that on every machine the suite runs on.
+So DL compiles without fast-math: the functions DL compiles (`DLNumbaLinker`,
+the linker of DL's Numba mode, DL.engine.mode) and DL's own kernels (`njit`).
+Under IEEE rules LLVM may only make changes that keep every result, so both
+copies of a function compute the same bits, and a cold run equals a warm one.
 
 LLVM still vectorizes elementwise loops; what it gives up is reordering a sum
 and fusing a multiply and an add by itself.  DL gives both back where they cost:
@@ -50,8 +45,7 @@ def fast_math_chosen():
 
 
 def njit(*args, **options):
-    """PyTensor's `numba_njit`, without fast-math unless the caller asks: the scalar code
-    DL's graphs use (DL.engine.numba_kernels)."""
+    """PyTensor's `numba_njit`, without fast-math unless the caller asks: DL's kernels."""
     from pytensor.link.numba.dispatch.basic import numba_njit  # (imports Numba)
     options.setdefault("fastmath", False)
     return numba_njit(*args, **options)

@@ -25,15 +25,15 @@ Shapes are time major: input part and gates (n_timesteps, n_examples, 4 n),
 h and c (n_timesteps, n_examples, n), mask (n_timesteps, n_examples).
 """
 import numpy
-from pytensor.link.numba.dispatch.basic import numba_njit
 
+from DL.engine.numba_linker import njit
 from DL.engine.numba_recurrence import entry_points, forward_arrays, kernel, sigmoid as _sigmoid, tanh as _tanh
 
 
 # (the rows' loops are functions of their own: written inside the kernels' loops over
 # examples, LLVM did not vectorize them.  Slices make every index run from 0, so
 # Numba needs no check for negative indices.)
-@numba_njit(error_model="numpy")
+@njit(error_model="numpy")
 def _forward_row(keep, x, a, c_before, h_before, c, h, fast):
     """One example's row at step t: the gates into a (which holds h_{t-1} U), c_t into c, h_t into h."""
     n = c_before.shape[0]
@@ -67,7 +67,7 @@ def _forward(arrays, fast):
     return H, C, G
 
 
-@numba_njit(error_model="numpy")
+@njit(error_model="numpy")
 def _backward_row(keep, a, da, c_before, h_before, dh, dc, dh_kept, dH, dC, fast):
     """One example's row at step t: fills da, carries dh and dc back over the
     step (dh without its da U^T part, which BLAS adds for all rows at once),

@@ -14,12 +14,13 @@ row-major order within it (strictly greater replaces), as PyTorch's.
 """
 import numpy
 from numba import uint64
-from pytensor.link.numba.dispatch.basic import numba_njit
+
+from DL.engine.numba_linker import njit
 
 MAX, SUM, AVERAGE_INC_PAD, AVERAGE_EXC_PAD = 0, 1, 2, 3
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def _pooled_size(size, window, stride, pad, ignore_border):
     """The output's height (or width), as Theano's Pool.out_shape."""
     padded = size + 2 * pad
@@ -34,7 +35,7 @@ def _pooled_size(size, window, stride, pad, ignore_border):
     return n
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def _window(position, stride, pad, window, size):
     """(first, end) of a window's pixels inside the image, and its length inside the padded image."""
     start = position * stride - pad
@@ -42,7 +43,7 @@ def _window(position, stride, pad, window, size):
     return max(start, 0), min(end, size), min(end, size + pad) - start
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def _planes(x, window_h, window_w, stride_h, stride_w, pad_h, pad_w, ignore_border):
     """x as one flat C-ordered array of planes `(n_planes, height, width)`, the number of
     planes, and the output's height and width."""
@@ -55,7 +56,7 @@ def _planes(x, window_h, window_w, stride_h, stride_w, pad_h, pad_w, ignore_bord
 # The loops index flat arrays with unsigned integers: Numba then needs no check for
 # negative indices (as in DL.engine.numba_conv), which made the max pool gradient 5x faster.
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def pool_forward(x, window_h, window_w, stride_h, stride_w, pad_h, pad_w, ignore_border, mode):
     """out `(..., out_h, out_w)`: each window's max, sum or average."""
     pixels, n_planes, out_h, out_w = _planes(x, window_h, window_w, stride_h, stride_w, pad_h, pad_w,
@@ -86,7 +87,7 @@ def pool_forward(x, window_h, window_w, stride_h, stride_w, pad_h, pad_w, ignore
     return out.reshape(x.shape[:-2] + (out_h, out_w))
 
 
-@numba_njit(cache=True)
+@njit(cache=True)
 def pool_grad(x, d_out, window_h, window_w, stride_h, stride_w, pad_h, pad_w, ignore_border, mode):
     """dx `(..., height, width)`: each window's d_out to its first maximum (max), or spread
     over its pixels by the divisor of the forward pass."""

@@ -22,8 +22,8 @@ import numpy
 from numba import types
 from numba.core.errors import TypingError
 from numba.extending import overload
-from pytensor.link.numba.dispatch.basic import numba_njit
 
+from DL.engine.numba_linker import njit
 from DL.engine import numba_kernels
 from DL.engine.numba_kernels import dl_sigmoid, dl_tanh, libm_sigmoid, libm_tanh
 
@@ -54,13 +54,14 @@ def _tanh_for(x, fast):
 
 def kernel(function):
     """Make `function(arrays, fast)` callable from Numba code with `fast` kept a constant
-    (an overload that prefers literal arguments), compiled with PyTensor's fast-math
-    flags and error_model='numpy' (a division checked for zero cannot be vectorized).
+    (an overload that prefers literal arguments), compiled as DL's njit compiles (IEEE
+    arithmetic, DL.engine.numba_linker) and error_model='numpy' (a division checked for
+    zero cannot be vectorized).
 
     `function` itself is returned unchanged, so that Numba's cache key, which pickles
     the entry point's closure, names it by module and name (a compiled dispatcher
     would pickle with an id that differs in every process)."""
-    options = dict(numba_njit(error_model="numpy")(function).targetoptions)
+    options = dict(njit(error_model="numpy")(function).targetoptions)
 
     @overload(function, prefer_literal=True, strict=False, jit_options=options)
     def _compiled(arrays, fast):
@@ -69,7 +70,7 @@ def kernel(function):
     return function
 
 
-@numba_njit
+@njit
 def forward_arrays(input_part, n_gates):
     """What a forward kernel starts from: input_part `(n_timesteps, n_examples, n_gates n)`
     in C order (it comes in any layout), n, and H `(n_timesteps, n_examples, n)` and the
@@ -94,9 +95,9 @@ def _entry_point(function, sources):
         return function(arguments[:-1], False)
 
     try:
-        return numba_njit(final_function=True, cache=True)(run)
+        return njit(final_function=True, cache=True)(run)
     except RuntimeError:  # Numba found no folder it may write: compile in each process
-        return numba_njit(final_function=True)(run)
+        return njit(final_function=True)(run)
 
 
 @functools.lru_cache(maxsize=None)
