@@ -115,13 +115,14 @@ def _register_jax(op_class):
 
 
 class _Registry(object):
-    """Which engines have the code of DL's image Ops (once per engine and class)."""
+    """Which engines have the code of DL's own Ops (the image Ops, shape_op's UnfixOnes;
+    once per engine and class)."""
 
     def __init__(self):
         self.registered = set()
 
     def register(self, engine="numba"):
-        """Give PyTensor's `engine` ('numba' or 'jax') the code of every image Op class."""
+        """Give PyTensor's `engine` ('numba' or 'jax') the code of every own_op class."""
         register_one = _register_numba if engine == "numba" else _register_jax
         for op_class in _op_classes:
             if (engine, op_class) not in self.registered:

@@ -67,8 +67,8 @@ from pytensor.scalar.basic import Tanh, upgrade_to_float
 from pytensor.tensor.elemwise import DimShuffle
 from pytensor.tensor.math import Sum
 
-from DL.engine.numba_linker import njit
 from DL.engine import switched_off
+from DL.engine.numba_linker import njit
 
 # PyTensor caches compiled functions on disk under keys that hold this file's digest
 # (`_key`); bump this when code elsewhere that they run changes.

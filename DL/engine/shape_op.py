@@ -18,24 +18,24 @@ PyTensor's shape rewrites, which JAX needs (its reshapes take constant sizes).
 
 It computes nothing: on every engine the output is the input (a view).  Its
 gradient is the output's gradient, given the input's type back.  Its Numba and
-JAX code are registered for this class only, the first time a graph holds one.
+JAX code are registered for this class only, the first time a graph holds one, by
+the registry of DL's own Ops (DL.engine.conv_op.own_op, as the image Ops).
 """
-import hashlib
-import sys
-
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.tensor.shape import specify_shape
 from pytensor.tensor.type import TensorType
 
-import DL.engine.recurrence_op as recurrence_op
 from DL.backend import T
+from DL.engine.conv_op import own_op, register_for_graph
 
 
+@own_op
 class UnfixOnes(Op):
     """x -> x, typed with its sizes of 1 unknown (the module's docstring)."""
     __props__ = ()
     view_map = {0: [0]}
+    kernel_module = __name__  # (its Numba code is here: the cache key names this file)
 
     def make_node(self, x):
         x = T.as_tensor_variable(x)
@@ -51,8 +51,17 @@ class UnfixOnes(Op):
     def pullback(self, inputs, outputs, output_grads):
         return [specify_shape(output_grads[0], inputs[0].type.shape)]
 
-    def L_op(self, inputs, outputs, output_grads):
-        return self.pullback(inputs, outputs, output_grads)
+    def numba_code(self, node):
+        from pytensor.link.numba.dispatch.basic import numba_njit
+
+        @numba_njit
+        def unfix_ones(x):
+            return x
+
+        return unfix_ones
+
+    def jax_code(self, jax):
+        return lambda x: x
 
 
 def unfix_ones(x):
@@ -60,40 +69,5 @@ def unfix_ones(x):
     at 1); a tensor of fixed sizes is returned as it is."""
     if None not in getattr(x.type, "shape", (1,)):
         return x
-    registry.register_for_graph()
+    register_for_graph()
     return UnfixOnes()(x)
-
-
-class _Registry(object):
-    """The Numba and JAX code of UnfixOnes, registered once per engine."""
-
-    def __init__(self):
-        self.registered = set()
-
-    def register(self, engine="numba"):
-        if engine in self.registered:
-            return
-        self.registered.add(engine)
-        if engine == "numba":
-            from pytensor.link.numba.dispatch.basic import numba_njit, register_funcify_and_cache_key
-
-            @register_funcify_and_cache_key(UnfixOnes)
-            def _numba_code(op, node, **kwargs):
-                @numba_njit
-                def unfix_ones(x):
-                    return x
-
-                return unfix_ones, "DL.UnfixOnes." + hashlib.sha256(b"identity").hexdigest()
-            return
-        from pytensor.link.jax.dispatch import jax_funcify
-        jax_funcify.register(UnfixOnes)(lambda op, **kwargs: lambda x: x)
-
-    def register_for_graph(self):
-        """Register for Numba, and for JAX if JAX is already imported (a JAX user)."""
-        self.register("numba")
-        if "jax" in sys.modules:
-            self.register("jax")
-
-
-registry = _Registry()
-recurrence_op._all_engines.append(registry)  # (DL.backend.function registers JAX's code)
