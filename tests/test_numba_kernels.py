@@ -292,13 +292,13 @@ def test_kernels_are_registered_by_the_first_numba_compile():
 
 # --- OrderedSum: a float sum over every element, vectorized in a fixed order ----------
 
-def ordered_sum_in_numpy(values, lanes):
-    """OrderedSum's order, in NumPy float64: rows of `lanes` elements added row by row into
-    `lanes` partial sums (NumPy reduces axis 0 of a C array row by row), the partials in
-    order, then the elements left over in order."""
-    flat = numpy.ravel(values).astype(numpy.float64)
+def ordered_sum_in_numpy(values, lanes, dtype=numpy.float64):
+    """OrderedSum's order, in NumPy (float64 unless `dtype` says): rows of `lanes` elements
+    added row by row into `lanes` partial sums, the partials in order, then the elements
+    left over in order."""
+    flat = numpy.ravel(values).astype(dtype)
     rows = flat.size // lanes
-    partial = numpy.zeros(lanes)
+    partial = numpy.zeros(lanes, dtype)
     for row in flat[:rows * lanes].reshape(rows, lanes):
         partial += row
     total = partial[0]
@@ -320,6 +320,18 @@ def test_a_sum_over_every_element_is_ordered_sum_in_its_order(shape):
     assert as_float64 == exact and as_float32 == numpy.float32(exact)
     assert squares == numpy.float32(ordered_sum_in_numpy(numpy.square(values), SUM_LANES))  # (float32 squares)
     assert numpy.isclose(as_float64, math.fsum(values.astype(float).ravel()), rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("size", [0, 5, 16, 40, 133])
+def test_lane_sum_adds_in_ordered_sums_order_with_any_number_of_lanes(size):
+    import numba
+    from DL.engine.numba_kernels import lane_sum as kernel
+    lane_sum = numba.njit(lambda values, partial: kernel(values, partial))  # (DL's njit has no Python entry)
+    values = numpy.random.RandomState(size).randn(size).astype("float32")
+    partial = numpy.full(16, numpy.nan, "float32")  # scratch: lane_sum sets it to zero itself
+    total = lane_sum(values, partial)
+    assert numpy.float32(total) == total == ordered_sum_in_numpy(values, 16, numpy.float32)  # float32 partials
+    assert lane_sum(values, numpy.empty(16)) == ordered_sum_in_numpy(values, 16)  # float64 partials
 
 
 def test_ordered_sum_keeps_nan_and_inf_and_leaves_other_sums_to_pytensor():

@@ -1,6 +1,6 @@
 """DL.engine.numba_lstm, the fused LSTM recurrence's kernels, below the Op (tests/test_lstm.py
-checks the Op against the scan): edge shapes, the libm switch, and compiling
-without a cache folder."""
+checks the Op against the scan): edge shapes, the libm switch, the mask's gradient (the
+GRU's too), and compiling without a cache folder."""
 import os
 import subprocess
 import sys
@@ -44,6 +44,44 @@ def test_fast_false_uses_the_c_librarys_functions(rng):
     for a, b in zip(fast, libm):
         assert_allclose(a, b, rtol=1e-5, atol=1e-6)  # the same function, approximated
     assert not all(numpy.array_equal(a, b) for a, b in zip(fast, libm))
+
+
+def lstm_cost(kernels, input_part, mask, U, weights):
+    H, C, _ = kernels[0](input_part, mask, U, True)
+    return numpy.sum(H * weights[0]) + numpy.sum(C * weights[1])
+
+
+def gru_cost(kernels, input_part, mask, U, weights):
+    H, _ = kernels[0](input_part, mask, U, True)
+    return numpy.sum(H * weights[0])
+
+
+@pytest.mark.parametrize("name, gates, cost", [("numba_lstm", 4, lstm_cost), ("numba_gru", 3, gru_cost)])
+def test_the_masks_gradient_matches_finite_differences(rng, name, gates, cost):
+    # n = 40: the backward kernels sum a row's terms in MASK_SUM_LANES partial sums, then the rest
+    import importlib
+    from DL.engine.numba_recurrence import MASK_SUM_LANES
+    kernels = importlib.import_module("DL.engine." + name).kernels()
+    n_timesteps, n_examples, n = 3, 2, 40
+    assert n > 2 * MASK_SUM_LANES and n % MASK_SUM_LANES
+    input_part = rng.randn(n_timesteps, n_examples, gates * n)
+    U = 0.3 * rng.randn(n, gates * n)
+    mask = numpy.array([[1.0, 1.0], [1.0, 0.5], [0.0, 1.0]])
+    weights = [rng.randn(n_timesteps, n_examples, n) for _ in range(2)]
+    forward, backward = kernels
+    if name == "numba_lstm":
+        H, C, G = forward(input_part, mask, U, True)
+        dmask = backward(mask, U, H, C, G, weights[0], weights[1], True)[2]
+    else:
+        H, G = forward(input_part, mask, U, True)
+        dmask = backward(mask, U, H, G, weights[0], True)[2]
+    numeric = numpy.zeros_like(mask)
+    for index in numpy.ndindex(*mask.shape):
+        up, down = mask.copy(), mask.copy()
+        up[index] += 1e-6
+        down[index] -= 1e-6
+        numeric[index] = (cost(kernels, input_part, up, U, weights) - cost(kernels, input_part, down, U, weights)) / 2e-6
+    assert_allclose(dmask, numeric, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.slow

@@ -32,8 +32,9 @@ h (n_timesteps, n_examples, n), mask (n_timesteps, n_examples); U (n, 3 n).
 """
 import numpy
 
+from DL.engine.numba_kernels import lane_sum
 from DL.engine.numba_linker import njit
-from DL.engine.numba_recurrence import entry_points, forward_arrays, kernel, sigmoid, tanh
+from DL.engine.numba_recurrence import MASK_SUM_LANES, entry_points, forward_arrays, kernel, sigmoid, tanh
 
 # (The rows' loops are functions of their own, as in numba_lstm: written inside
 # the kernels' loops over examples, LLVM did not vectorize them.  Slices make
@@ -85,24 +86,24 @@ def _forward(arrays, fast):
 
 
 @njit(error_model="numpy")
-def _backward_state_row(keep, gates, h_before, dh, dH, da_zr, da_g, dh_kept, reset):
+def _backward_state_row(keep, gates, h_before, dh, dH, da_zr, da_g, dh_kept, reset, dmask_terms, partial):
     """One example's row at step t, before d(rh): fills da_z and da_g, the part of
     dh_{t-1} that needs no product with U (into dh_kept) and r * h_{t-1} (for dU_g);
-    returns the mask's gradient."""
+    returns the mask's gradient (its terms summed apart, in lane_sum's order: a sum inside
+    this loop would keep LLVM from vectorizing it)."""
     n = h_before.shape[0]
     z, r, g = gates[:n], gates[n:2 * n], gates[2 * n:]
     da_z = da_zr[:n]
-    dmask = gates.dtype.type(0)
     for j in range(n):
         dh_j = dh[j] + dH[j]
         h_new = g[j] + z[j] * (h_before[j] - g[j])
-        dmask += dh_j * (h_new - h_before[j])
+        dmask_terms[j] = dh_j * (h_new - h_before[j])
         dh_new = keep * dh_j
         da_z[j] = dh_new * (h_before[j] - g[j]) * z[j] * (1 - z[j])
         da_g[j] = dh_new * (1 - z[j]) * (1 - g[j] * g[j])
         dh_kept[j] = dh_new * z[j] + (1 - keep) * dh_j
         reset[j] = r[j] * h_before[j]
-    return dmask
+    return lane_sum(dmask_terms, partial)
 
 
 @njit(error_model="numpy")
@@ -132,11 +133,13 @@ def _backward(arrays, fast):
     dh_kept = numpy.zeros((n_examples, n), dtype)  # reaching h_{t-1} other than through [da_z, da_r] U_zr^T
     d_reset = numpy.empty((n_examples, n), dtype)  # d(r * h_{t-1})
     zero = numpy.zeros((n_examples, n), dtype)
+    dmask_terms, partial = numpy.empty(n, dtype), numpy.empty(MASK_SUM_LANES, dtype)
     for t in range(n_timesteps - 1, -1, -1):
         h_prev = H[t - 1] if t else zero
         for b in range(n_examples):
             dmask[t, b] = _backward_state_row(mask[t, b], G[t, b], h_prev[b], dh[b], dH[t, b],
-                                              dA_zr[t, b], dA_g[t, b], dh_kept[b], reset[t, b])
+                                              dA_zr[t, b], dA_g[t, b], dh_kept[b], reset[t, b],
+                                              dmask_terms, partial)
         numpy.dot(dA_g[t], U_g_T, d_reset)
         for b in range(n_examples):
             _backward_reset_row(G[t, b], h_prev[b], d_reset[b], dA_zr[t, b], dh_kept[b])

@@ -324,21 +324,31 @@ def _register_dimshuffle():
 
 
 @njit
-def ordered_sum(flat, partial, result):
-    """The sum of `flat` (1-d, contiguous) as OrderedSum computes it, `partial` (zeros of the
-    accumulator's dtype, SUM_LANES of them) holding the partial sums: row by row of SUM_LANES
-    elements, each row added to the partials as a whole (an elementwise loop, which LLVM
-    vectorizes without reordering a sum), then the partials and the rest in order."""
+def lane_sum(values, partial):
+    """The sum of `values` (1-d, contiguous) in the order DL fixes for a vectorized sum:
+    `partial` (scratch, of the accumulator's dtype) is set to zero and takes the rows of
+    `values` one at a time, partial.size elements each (an elementwise loop, which LLVM
+    vectorizes without reordering a sum); then the partials and the rest, in order.  The
+    same order wherever it is compiled (OrderedSum, and the mask's gradient in the fused
+    recurrences, whose loops over a row IEEE rules would not vectorize with a sum in them)."""
     lanes = partial.size
-    rows = flat.size // lanes
+    rows = values.size // lanes
+    partial[:] = 0
     for row in range(rows):
-        partial += flat[row * lanes:(row + 1) * lanes]
+        partial += values[row * lanes:(row + 1) * lanes]
     total = partial[0]
     for lane in range(1, lanes):
         total += partial[lane]
-    for i in range(rows * lanes, flat.size):
-        total += flat[i]
-    return numpy.asarray(result(total))
+    for i in range(rows * lanes, values.size):
+        total += values[i]
+    return total
+
+
+@njit
+def ordered_sum(flat, partial, result):
+    """The sum of `flat` (1-d, contiguous) as OrderedSum computes it (`lane_sum`, with
+    SUM_LANES partial sums of the accumulator's dtype in `partial`), as a 0-d array."""
+    return numpy.asarray(result(lane_sum(flat, partial)))
 
 
 def _register_ordered_sum():
@@ -353,6 +363,6 @@ def _register_ordered_sum():
         @njit
         def sum_all(x):
             flat = numpy.ascontiguousarray(x).reshape(x.size)
-            return ordered_sum(flat, numpy.zeros(lanes, accumulate), result)
+            return ordered_sum(flat, numpy.empty(lanes, accumulate), result)
 
         return sum_all, _key("ordered_sum", SUM_LANES, op.acc_dtype, node.outputs[0].dtype)

@@ -26,8 +26,10 @@ h and c (n_timesteps, n_examples, n), mask (n_timesteps, n_examples).
 """
 import numpy
 
+from DL.engine.numba_kernels import lane_sum
 from DL.engine.numba_linker import njit
-from DL.engine.numba_recurrence import entry_points, forward_arrays, kernel, sigmoid as _sigmoid, tanh as _tanh
+from DL.engine.numba_recurrence import (MASK_SUM_LANES, entry_points, forward_arrays, kernel, sigmoid as _sigmoid,
+                                        tanh as _tanh)
 
 
 # (the rows' loops are functions of their own: written inside the kernels' loops over
@@ -68,20 +70,20 @@ def _forward(arrays, fast):
 
 
 @njit(error_model="numpy")
-def _backward_row(keep, a, da, c_before, h_before, dh, dc, dh_kept, dH, dC, fast):
+def _backward_row(keep, a, da, c_before, h_before, dh, dc, dh_kept, dH, dC, dmask_terms, partial, fast):
     """One example's row at step t: fills da, carries dh and dc back over the
     step (dh without its da U^T part, which BLAS adds for all rows at once),
-    and returns the mask's gradient."""
+    and returns the mask's gradient (its terms summed apart, in lane_sum's order: a sum
+    inside this loop would keep LLVM from vectorizing it)."""
     n = c_before.shape[0]
     i, f, o, g = a[:n], a[n:2 * n], a[2 * n:3 * n], a[3 * n:]
     da_i, da_f, da_o, da_g = da[:n], da[n:2 * n], da[2 * n:3 * n], da[3 * n:]
-    dmask = a.dtype.type(0)
     for j in range(n):
         dh_j = dh[j] + dH[j]
         dc_j = dc[j] + dC[j]
         c_new = f[j] * c_before[j] + i[j] * g[j]
         tanh_c = _tanh(c_new, fast)
-        dmask += dh_j * (o[j] * tanh_c - h_before[j]) + dc_j * (c_new - c_before[j])
+        dmask_terms[j] = dh_j * (o[j] * tanh_c - h_before[j]) + dc_j * (c_new - c_before[j])
         dh_new = keep * dh_j
         dc_new = keep * dc_j + dh_new * o[j] * (1 - tanh_c * tanh_c)
         da_i[j] = dc_new * g[j] * i[j] * (1 - i[j])
@@ -90,7 +92,7 @@ def _backward_row(keep, a, da, c_before, h_before, dh, dc, dh_kept, dH, dC, fast
         da_g[j] = dc_new * i[j] * (1 - g[j] * g[j])
         dc[j] = dc_new * f[j] + (1 - keep) * dc_j
         dh_kept[j] = (1 - keep) * dh_j
-    return dmask
+    return lane_sum(dmask_terms, partial)
 
 
 @kernel
@@ -106,13 +108,14 @@ def _backward(arrays, fast):
     dc = numpy.zeros((n_examples, n), dtype)
     dh_kept = numpy.zeros((n_examples, n), dtype)  # (1 - m) dh: passes a padded step by
     zero = numpy.zeros((n_examples, n), dtype)
+    dmask_terms, partial = numpy.empty(n, dtype), numpy.empty(MASK_SUM_LANES, dtype)
     U_T = numpy.ascontiguousarray(U.T)
     for t in range(n_timesteps - 1, -1, -1):
         h_prev = H[t - 1] if t else zero
         c_prev = C[t - 1] if t else zero
         for b in range(n_examples):
             dmask[t, b] = _backward_row(mask[t, b], G[t, b], dA[t, b], c_prev[b], h_prev[b],
-                                        dh[b], dc[b], dh_kept[b], dH[t, b], dC[t, b], fast)
+                                        dh[b], dc[b], dh_kept[b], dH[t, b], dC[t, b], dmask_terms, partial, fast)
         numpy.dot(dA[t], U_T, dh)
         dh += dh_kept
     dU = numpy.zeros_like(U_T.T)

@@ -27,6 +27,10 @@ from DL.engine.numba_linker import njit
 from DL.engine import numba_kernels
 from DL.engine.numba_kernels import dl_sigmoid, dl_tanh, libm_sigmoid, libm_tanh
 
+# The backward kernels sum the mask's gradient over a row in this many partial sums
+# (numba_kernels.lane_sum): 16 float32 lanes, one AVX-512 vector or two of AVX2.
+MASK_SUM_LANES = 16
+
 
 def sigmoid(x, fast):
     """dl_sigmoid(x) if fast else libm_sigmoid(x), chosen when Numba compiles (`fast` a constant)."""
