@@ -1,5 +1,5 @@
 """What the benchmark scripts that time one compiled training step share
-(denormals.py, gru_fused.py): their command line, read before NumPy loads
+(c_blas.py, denormals.py, gru_fused.py): their command line, read before NumPy loads
 OpenBLAS, and the median time of a step."""
 import argparse
 import os

@@ -81,6 +81,8 @@ def engine_state():
         "floatX": pytensor.config.floatX,
         # (DL compiles its own Numba code without fast-math, inside change_flags)
         "numba__fastmath": pytensor.config.numba__fastmath,
+        # (DL's functions in the C mode link SciPy's OpenBLAS inside change_flags: DL.engine.c_blas)
+        "blas__ldflags": pytensor.config.blas__ldflags,
         # (DL's JAX functions choose their 64-bit setting in a context of their own; the
         # persistent compilation cache folder DL sets is documented in DL.engine.jax_linker)
         "jax_enable_x64": bool(__import__("jax").config.jax_enable_x64),

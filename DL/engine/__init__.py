@@ -6,8 +6,9 @@
     mode.py           the mode DL compiles with: the user's, plus rewrites to DL's own Ops
     numba_linker.py   DL's Numba code compiled with IEEE arithmetic (no fast-math): a cold
                       first run computes the bits a warm later run does
-    numba_kernels.py  DL's Ops for PyTensor's Numba engine (tanh, dimension shuffles)
+    numba_kernels.py  DL's Ops for PyTensor's Numba engine (tanh, dimension shuffles, sums)
                       and the scalar functions of DL's Numba code
+    c_blas.py         DL's functions in PyTensor's C mode linked to the OpenBLAS SciPy ships
     recurrence_op.py  what the fused recurrences' Ops share: their gradient Op, Numba and JAX code
     numba_recurrence.py  what their Numba kernels share: gate functions, compiling and caching
     lstm_op.py        the fused LSTM recurrence as one Op (its JAX forward pass)

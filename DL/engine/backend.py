@@ -134,7 +134,8 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
 
     The same arguments and result as the engine's `function`; in a Numba mode
     the graph gets DL's own Ops for tanh and dimension shuffles, in a JAX mode
-    DL's Bernoulli draws and linker (DL.engine.mode), and nothing outside this
+    DL's Bernoulli draws and linker (DL.engine.mode), in a C mode PyTensor's C code
+    linked to SciPy's OpenBLAS (DL.engine.c_blas), and nothing outside this
     function's graph changes.  Three defaults differ:
 
     - `mode=None` is $DL_MODE when set (`DL_MODE=JAX python examples/...`), else
@@ -156,6 +157,11 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
             if _without_static_shapes(inputs):
                 return PerShape(inputs, outputs, _compile, mode=mode, no_default_updates=no_default_updates,
                                 allow_input_downcast=allow_input_downcast, **kwargs)
+        from DL.engine import c_blas
+        if c_blas.uses_c(mode):  # PyTensor's C code, linked to SciPy's OpenBLAS (DL.engine.c_blas)
+            with c_blas.linked():
+                return _compile(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
+                                no_default_updates=no_default_updates, **kwargs)
     return _compile(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
                     no_default_updates=no_default_updates, **kwargs)
 

@@ -23,7 +23,9 @@ copies of a function compute the same bits, and a cold run equals a warm one.
 LLVM still vectorizes elementwise loops; what it gives up is reordering a sum
 and fusing a multiply and an add by itself.  DL gives both back where they cost:
 a float sum over every element (an L2 penalty, the non-finite guard) is DL's
-OrderedSum, vectorized in an order its code fixes, and the float32 tanh and exp
+OrderedSum, vectorized in an order its code fixes (`lane_sum`, which the fused
+recurrences' backward kernels also use for the mask's gradient: a sum inside
+their loop over a row kept LLVM from vectorizing it), and the float32 tanh and exp
 of DL's graphs and fused gates (DL.engine.numba_kernels) write their polynomials
 with explicit FMAs.  With those, an MLP's and an LSTM's steps take what they took
 with fast-math (benchmarks/RESULTS.md).
