@@ -148,7 +148,9 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
     - Random draws advance at every call, as Theano's default updates did
       (DL.backend.RandomStreams); `no_default_updates=True` holds them fixed
       (a gradient check by finite differences needs the same dropout masks)."""
+    compiling = contextlib.nullcontext()
     if BACKEND == "pytensor":
+        from DL.engine import c_blas
         from DL.engine.mode import dl_mode
         mode = dl_mode(default_mode() if mode is None else mode)
         if static_shapes(mode):
@@ -157,13 +159,10 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
             if _without_static_shapes(inputs):
                 return PerShape(inputs, outputs, _compile, mode=mode, no_default_updates=no_default_updates,
                                 allow_input_downcast=allow_input_downcast, **kwargs)
-        from DL.engine import c_blas
-        if c_blas.uses_c(mode):  # PyTensor's C code, linked to SciPy's OpenBLAS (DL.engine.c_blas)
-            with c_blas.linked():
-                return _compile(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
-                                no_default_updates=no_default_updates, **kwargs)
-    return _compile(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
-                    no_default_updates=no_default_updates, **kwargs)
+        compiling = c_blas.linked(mode)  # in a C mode, PyTensor's C code linked to SciPy's OpenBLAS
+    with compiling:
+        return _compile(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,
+                        no_default_updates=no_default_updates, **kwargs)
 
 
 def _compile(inputs, outputs, no_default_updates=False, **kwargs):

@@ -9,7 +9,7 @@ names (`scipy_sgemm_` for `sgemm_`), in a file whose name holds a hash.  DL's
 default mode, Numba, calls SciPy's BLAS from Numba and never reads these flags.
 
 For a function DL compiles in a C mode (`DL.backend.function`), when neither the user
-(PYTENSOR_FLAGS, .pytensorrc) nor PyTensor's own search chose flags, `linked()` sets
+(PYTENSOR_FLAGS, .pytensorrc) nor PyTensor's own search chose flags, `linked(mode)` sets
 `blas__ldflags` to SciPy's OpenBLAS while that function compiles:
 
     -L<folder> -lscipy_openblas -Wl,-rpath,<folder> -Wl,-rpath,<scipy.libs>
@@ -23,6 +23,7 @@ PyTensor's compiled-module cache keys hold the link and compile flags, so module
 linked to BLAS and modules without are kept apart.  DL_C_BLAS=0 turns this off.
 """
 import contextlib
+import functools
 import glob
 import inspect
 import os
@@ -36,6 +37,7 @@ from DL.engine import switched_off
 _UNLINKED = "PyTensor could not link to a BLAS installation"
 
 
+@functools.lru_cache(maxsize=None)
 def scipy_openblas():
     """The path of the OpenBLAS library in SciPy's wheel, or None (SciPy built otherwise)."""
     import scipy
@@ -43,6 +45,7 @@ def scipy_openblas():
     return found[0] if found else None
 
 
+@functools.lru_cache(maxsize=None)
 def blas_names():
     """The Fortran BLAS names PyTensor's C header declares (`sgemm_`, `dgemv_`, ...)."""
     from pytensor.tensor import blas_headers
@@ -72,11 +75,11 @@ def _pytensor_links_none():
     return value == "" and config._config_var_dict["blas__ldflags"].is_default
 
 
-def linked():
-    """A context in which PyTensor's C code links to SciPy's OpenBLAS (the module's docstring);
-    a context that changes nothing when the user or PyTensor chose flags, DL_C_BLAS=0, or SciPy
-    ships no OpenBLAS."""
-    if switched_off("DL_C_BLAS") or not _pytensor_links_none():
+def linked(mode):
+    """A context in which a function compiled in `mode` links PyTensor's C code to SciPy's
+    OpenBLAS (the module's docstring); a context that changes nothing when `mode` compiles no
+    C code, the user or PyTensor chose flags, DL_C_BLAS=0, or SciPy ships no OpenBLAS."""
+    if not _uses_c(mode) or switched_off("DL_C_BLAS") or not _pytensor_links_none():
         return contextlib.nullcontext()
     library = scipy_openblas()
     if library is None:
@@ -84,7 +87,7 @@ def linked():
     return config.change_flags(blas__ldflags=ldflags(library))
 
 
-def uses_c(mode):
+def _uses_c(mode):
     """True when `mode` (a name or a Mode) compiles code with PyTensor's C compiler."""
     from pytensor.compile.mode import get_mode
     from pytensor.link.c.basic import CLinker, OpWiseCLinker
