@@ -4,7 +4,7 @@
 Five cases, built by benchmarks/startup.py's build() (random data of the
 examples' shapes: compiling depends on the graph, not on the values) and
 compiled by `compile_functions` as optimize() compiles them, with `mode=` the
-mode measured:
+mode measured (and DL_MODE set to it, as a user picks an engine):
 
     mlp    MLP 784-500-10 tanh, adadelta, minibatches of 20
     lstm   word ids (16, 100) -> embedding 10000 x 128 -> LSTM 128 -> mean over
@@ -109,6 +109,7 @@ def start_child(case, mode, cache, native_openblas):
     if native_openblas:  # OpenBLAS picks this CPU's kernels (benchmarks/README.md)
         for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             env.pop(name, None)
+    env["DL_MODE"] = mode  # as a user picks the engine (the graph then gets only that engine's code)
     env[LAUNCHED] = repr(time.time())
     try:
         return run_child(__file__, "%s:%s" % (case, mode), env)

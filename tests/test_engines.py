@@ -21,6 +21,7 @@ from DL.models.MLP import MLP
 from DL.optimizers import optimize
 from DL.optimizers import training
 from DL.utils import flatten, load_data
+from conftest import HANG  # a subprocess's bound on a hang (cold compiles take minutes)
 
 pytestmark = pytest.mark.skipif(BACKEND != "pytensor",
                                 reason="NUMBA and JAX are linkers of PyTensor; legacy Theano has neither")
@@ -360,3 +361,77 @@ def test_a_jax_function_runs_one_sequence_through_a_recurrent_net(build):
     # training's output, with dropout masks drawn for one sequence of that fixed size
     drawn = function(inputs, model.output, updates=model.updates, mode="JAX")(*data)
     assert drawn.shape == result.shape and numpy.isfinite(drawn).all()
+
+
+# --- what a JAX function holds, and what a JAX run imports ------------------------------------
+
+def generated_jax_code(compiled):
+    """The Python function PyTensor wrote for a compiled JAX function's graph."""
+    pending, seen = [compiled.vm.jit_fn], set()
+    while pending:
+        fn = pending.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        wrapped = getattr(fn, "__wrapped__", None)
+        if wrapped is not None and wrapped.__name__ == "jax_funcified_fgraph":
+            return wrapped
+        pending += [cell.cell_contents for cell in (getattr(fn, "__closure__", None) or ())
+                    if callable(cell.cell_contents)] + ([wrapped] if wrapped is not None else [])
+    raise AssertionError("no generated function found behind %r" % compiled)
+
+
+@pytest.mark.skipif(not HAS_JAX, reason="JAX is an optional engine and jax is not installed")
+def test_a_jax_function_keeps_no_copy_of_shared_values_and_puts_constants_on_the_device():
+    import jax
+    from DL.backend import function, shared
+    w = shared(numpy.arange(60, dtype="float32").reshape(6, 10), name="w")
+    x = T.TensorType("float32", shape=(4, 6))("x")
+    offsets = T.constant(numpy.linspace(-1, 1, 10).astype("float32"))  # an array constant of the graph
+    f = function([x], T.tanh(T.dot(x, w) * 0.01 + offsets), mode="JAX")
+    data = numpy.random.RandomState(0).rand(4, 6).astype("float32")
+    assert_allclose(f(data), numpy.tanh(data.dot(w.get_value()) * 0.01 + offsets.data), rtol=1e-6)
+    held = {name: value for name, value in generated_jax_code(f).__globals__.items()
+            if isinstance(value, (numpy.ndarray, jax.Array)) and value.ndim > 0}
+    # PyTensor's conversion would keep a JAX copy of w's value there (unused: w is an argument)
+    assert not any(numpy.shape(value) == (6, 10) for value in held.values()), held.keys()
+    constants = [value for value in held.values() if numpy.size(value) == 10]  # (as a row: (1, 10))
+    assert len(constants) == 1 and isinstance(constants[0], jax.Array)
+    assert numpy.array_equal(numpy.asarray(constants[0]).ravel(), offsets.data)
+    # the function reads w's current value at each call
+    w.set_value(2 * w.get_value())
+    assert_allclose(f(data), numpy.tanh(data.dot(w.get_value()) * 0.01 + offsets.data), rtol=1e-6)
+
+
+JAX_USER_PROGRAM = r"""
+import json, sys
+import numpy
+from DL.backend import T, function
+from DL.models.LSTM import LSTM
+x = T.TensorType("float32", shape=(2, 5, 4))("x")
+lstm = LSTM(numpy.random.RandomState(1), x, None, n_units=4)
+data = numpy.random.RandomState(2).rand(2, 5, 4).astype("float32")
+on_jax = numpy.asarray(function([x], lstm.output)(data))  # DL_MODE=JAX
+numba_imported = "pytensor.link.numba.dispatch" in sys.modules
+on_numba = numpy.asarray(function([x], lstm.output, mode="NUMBA")(data))  # the same graph, on Numba
+from pytensor.graph.traversal import ancestors
+fused = any(v.owner is not None and type(v.owner.op).__name__ == "LSTMRecurrence" for v in ancestors([lstm.output]))
+print(json.dumps({"numba imported": numba_imported, "fused": fused,
+                  "difference": float(numpy.abs(on_jax - on_numba).max())}))
+"""
+
+
+@pytest.mark.slow  # a fresh process
+@pytest.mark.skipif(not HAS_JAX, reason="JAX is an optional engine and jax is not installed")
+def test_a_jax_run_does_not_import_numba_and_its_graph_still_compiles_on_numba():
+    import json
+    import os
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", JAX_USER_PROGRAM], capture_output=True, text=True,
+                          env=dict(os.environ, DL_MODE="JAX"), timeout=HANG)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["fused"]  # DL's own Op, whose Numba code is registered only when needed
+    assert seen["numba imported"] is False  # PyTensor's Numba code: 0.3-0.4 s of a JAX start
+    assert seen["difference"] < 1e-5  # registered for Numba when compiled for it

@@ -33,14 +33,14 @@ def cache(tmp_path, monkeypatch):
     return tmp_path
 
 
-def rnn_step(seed, dropout_rate=0.5):
+def rnn_step(seed, dropout_rate=0.5, mode=None):
     """An RNN with dropout (random streams in the loop) and its adam step, on fresh variables."""
     rng = numpy.random.RandomState(seed)
     x, t = T.tensor3("x"), T.lmatrix("t")
     rnn = RNN(rng, x, 3, 4, 3, dropout_rate=dropout_rate)
     cost = rnn.loss(t)
     params = flatten(rnn.params)
-    step = function([x, t], cost, updates=adam(params, grad(cost, params)) + rnn.updates)
+    step = function([x, t], cost, updates=adam(params, grad(cost, params)) + rnn.updates, mode=mode)
     return step, params
 
 
@@ -74,6 +74,22 @@ def test_the_same_graph_built_again_is_a_hit_and_trains_to_the_same_bits(cache, 
     reference = train(uncached, uncached_params)
     assert train(first, first_params) == reference
     assert train(second, second_params) == reference
+
+
+def test_jax_mode_graphs_are_kept_too_and_train_to_the_same_bits(cache, monkeypatch):
+    # JAX's warm start: PyTensor's rewrites of a JAX graph were about a second of an LSTM's.
+    # (A JAX function compiles one program per input shape, at its first call with it.)
+    def trained_and_outcome(step, params):
+        trained = train(step, params)
+        return trained, [outcome(compiled) for compiled in step.functions.values()]
+
+    first, first_outcome = trained_and_outcome(*rnn_step(seed=1, mode="JAX"))
+    second, second_outcome = trained_and_outcome(*rnn_step(seed=1, mode="JAX"))
+    assert (first_outcome, second_outcome) == (["miss"], ["hit"])
+    monkeypatch.setenv("DL_GRAPH_CACHE", "0")
+    reference, off = trained_and_outcome(*rnn_step(seed=1, mode="JAX"))
+    assert off == ["off"] and numpy.isfinite(reference[0]).all()
+    assert first == second == reference
 
 
 def test_a_hit_trains_its_own_parameters_not_the_stored_graphs(cache):

@@ -151,14 +151,14 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
     compiling = contextlib.nullcontext()
     if BACKEND == "pytensor":
         from DL.engine import c_blas
-        from DL.engine.mode import dl_mode
+        from DL.engine.mode import dl_mode, engine_of
         mode = dl_mode(default_mode() if mode is None else mode)
-        if static_shapes(mode):
-            if "DL.engine.recurrence_op" in sys.modules:
-                sys.modules["DL.engine.recurrence_op"].register_all("jax")  # the fused recurrences built so far
-            if _without_static_shapes(inputs):
-                return PerShape(inputs, outputs, _compile, mode=mode, no_default_updates=no_default_updates,
-                                allow_input_downcast=allow_input_downcast, **kwargs)
+        engine = engine_of(mode)
+        if engine and "DL.engine.recurrence_op" in sys.modules:
+            sys.modules["DL.engine.recurrence_op"].register_all(engine)  # DL's Ops in the graphs built so far
+        if static_shapes(mode) and _without_static_shapes(inputs):
+            return PerShape(inputs, outputs, _compile, mode=mode, no_default_updates=no_default_updates,
+                            allow_input_downcast=allow_input_downcast, **kwargs)
         compiling = c_blas.linked(mode)  # in a C mode, PyTensor's C code linked to SciPy's OpenBLAS
     with compiling:
         return _compile(inputs, outputs, mode=mode, allow_input_downcast=allow_input_downcast,

@@ -29,7 +29,6 @@ importing DL imports neither, and PyTensor's dispatch for its own Ops is left
 alone (tests/test_isolation.py).
 """
 import hashlib
-import sys
 
 import numpy
 from pytensor.gradient import DisconnectedType
@@ -130,16 +129,15 @@ class _Registry(object):
                 register_one(op_class)
 
     def register_for_graph(self):
-        """Register for Numba, and for JAX if JAX is already imported (a JAX user)."""
-        self.register("numba")
-        if "jax" in sys.modules:
-            self.register("jax")
+        """Register for the engines `recurrence_op.engines_for_graph` names."""
+        for engine in recurrence_op.engines_for_graph():
+            self.register(engine)
 
 
 registry = _Registry()
-# DL.backend.function registers the JAX code of the fused recurrences it knows of when it
-# compiles for JAX; the image Ops join that list, so a graph built before JAX was imported
-# still compiles there.
+# DL.backend.function registers the code of the fused recurrences it knows of for the
+# engine it compiles for; the image Ops join that list, so a graph built before that
+# engine's code was registered still compiles there.
 recurrence_op._all_engines.append(registry)
 register_for_graph = registry.register_for_graph
 

@@ -34,7 +34,9 @@ import warnings
 import numpy
 
 from pytensor import config
+from pytensor.graph.basic import Constant
 from pytensor.link.jax.linker import JAXLinker
+from pytensor.tensor.random.type import RandomType
 
 from DL.engine import switched_off
 
@@ -86,18 +88,63 @@ def as_type(output, dtype, wide):
     return output.astype(dtype)
 
 
+def _without_input_values(fgraph, storage_map):
+    """A copy of `storage_map` in which the graph's inputs hold no values, for PyTensor's
+    conversion of the graph.
+
+    That conversion makes a JAX copy of the value each input holds (a shared
+    variable's: parameters, optimizer state, the data), by a small compiled program each,
+    and keeps it with the function though the function takes those values as arguments
+    at every call ("this one-time conversion is wasteful", its code says): a second copy
+    of every parameter per compiled function, and a program read from JAX's cache per
+    array on a warm start.  (Random generators keep theirs: PyTensor's linker copies them.)"""
+    view = dict(storage_map)
+    for variable in fgraph.inputs:
+        if variable in view and not isinstance(variable.type, RandomType):
+            view[variable] = [None]
+    return view
+
+
+def _carry_over(view, storage_map, fgraph):
+    """What PyTensor's conversion changed in `view` (its copies of random generators
+    replace the originals), made in `storage_map`; the inputs keep their own storage."""
+    for variable in [v for v in storage_map if v not in view]:
+        del storage_map[variable]
+    inputs = set(fgraph.inputs)
+    for variable, storage in view.items():
+        if variable not in storage_map or (variable not in inputs and storage_map[variable] is not storage):
+            storage_map[variable] = storage
+
+
+def _constants_on_device(fgraph, storage_map):
+    """Each array constant of the graph as a JAX array, put on the device as it is, with
+    the dtype PyTensor's `jnp.array` gives it (64-bit types 32-bit without x64): no
+    compiled copy per constant, as PyTensor's conversion runs (a program read from
+    JAX's cache each on a warm start).  Scalars stay Python numbers, as PyTensor has them."""
+    import jax
+    for variable in fgraph.variables:
+        if isinstance(variable, Constant) and isinstance(variable.data, numpy.ndarray) and variable.data.ndim:
+            storage = storage_map.setdefault(variable, [variable.data])
+            if isinstance(storage[0], numpy.ndarray):
+                storage[0] = jax.device_put(numpy.array(storage[0]))  # (a copy: JAX may alias host memory)
+
+
 class DLJAXLinker(JAXLinker):
     """PyTensor's JAX linker, whose functions run with the 64-bit setting their graph
     needs, return the graph's types (the caller's outputs as NumPy arrays, as the other
     engines do), and whose compiled programs go to the persistent cache (see the
     module's docstring)."""
 
-    def fgraph_convert(self, fgraph, *args, **kwargs):
-        with x64(needs_x64(fgraph)), warnings.catch_warnings():  # (constants become JAX arrays here)
+    def fgraph_convert(self, fgraph, input_storage, storage_map, **kwargs):
+        with x64(needs_x64(fgraph)), warnings.catch_warnings():
+            _constants_on_device(fgraph, storage_map)
             # PyTensor's linker works on a copy of each random generator, and says so at every
             # compile; DL.md says it once (a checkpoint on JAX holds no generator state)
             warnings.filterwarnings("ignore", message="The RandomType SharedVariables")
-            return super().fgraph_convert(fgraph, *args, **kwargs)
+            view = _without_input_values(fgraph, storage_map)
+            converted = super().fgraph_convert(fgraph, input_storage, view, **kwargs)
+            _carry_over(view, storage_map, fgraph)
+            return converted
 
     def create_thunk_inputs(self, storage_map):
         with x64(needs_x64(self.fgraph)):

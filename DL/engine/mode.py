@@ -167,7 +167,7 @@ def _with_dl_rewrites(base):
 def _with_jax_rewrites(base):
     from DL.engine.jax_linker import DLJAXLinker
     registered = _with_in_order_scans(base, (_bernoulli_by_uniform(), BERNOULLI_POSITION))
-    return Mode(linker=DLJAXLinker(), optimizer=registered.provided_optimizer)
+    return _DLMode(linker=DLJAXLinker(), optimizer=registered.provided_optimizer)
 
 
 def dl_mode(mode=None):
@@ -184,6 +184,14 @@ def dl_mode(mode=None):
         _modes[key] = with_rewrites(base)
         _modes[key].dl_description = repr(key)  # its name in DL.engine.graph_cache's keys
     return _modes[key]
+
+
+def engine_of(mode):
+    """'numba' or 'jax': the engine whose code DL's Ops need in `mode`; None for others."""
+    linker = getattr(get_mode(mode), "linker", None)
+    if isinstance(linker, JAXLinker):
+        return "jax"
+    return "numba" if isinstance(linker, NumbaLinker) else None
 
 
 def _fast_tanh_setting():

@@ -23,8 +23,9 @@ of the step for the forward Op, and `jax.vjp` of that for the gradient Op, so
 the maths is written once for JAX.
 
 The engines' code is registered for DL's own Op classes only, the first time a
-graph that holds one is built (`Engines.register_for_graph`), so importing DL
-imports neither Numba nor JAX.
+graph that holds one is built (`Engines.register_for_graph`: the engines
+`engines_for_graph` names) or DL.backend.function compiles for that engine, so
+importing DL imports neither Numba nor JAX.
 """
 import importlib
 import sys
@@ -210,10 +211,24 @@ class Engines(object):
             jax_funcify.register(op_class)(lambda op, code=code, **kwargs: code)
 
     def register_for_graph(self):
-        """Register for Numba, and for JAX if JAX is already imported (a JAX user)."""
-        self.register("numba")
-        if "jax" in sys.modules:
-            self.register("jax")
+        """Register for the engines `engines_for_graph` names."""
+        for engine in engines_for_graph():
+            self.register(engine)
+
+
+def engines_for_graph():
+    """The engines whose code DL's Ops get when a graph holding one is built: JAX's once
+    JAX is imported (a JAX user), Numba's unless DL's functions compile for JAX
+    ($DL_MODE=JAX, or PyTensor's configured mode) and PyTensor's Numba code is not
+    imported yet (importing it takes 0.3-0.4 s of a JAX run's start).  DL.backend.function
+    registers the engine it compiles for, so a graph built before still compiles there."""
+    from DL.backend import static_shapes
+    engines = []
+    if "pytensor.link.numba.dispatch" in sys.modules or not static_shapes():
+        engines.append("numba")
+    if "jax" in sys.modules:
+        engines.append("jax")
+    return engines
 
 
 def register_all(engine):
