@@ -34,14 +34,15 @@ Entries are written whole or not at all, and durably, by DL's one file writer
 and an entry that cannot be read or does not fit is ignored and rewritten.
 `DL_GRAPH_CACHE=0` turns the cache off.
 """
+import functools
 import hashlib
+import importlib.metadata
 import io
 import os
 import pickle
 import sys
 import types
 
-import numba
 import numpy
 import pytensor
 from pytensor import config
@@ -192,8 +193,17 @@ def environment():
     sets DL_GRAPH_CACHE=0 while working on them.)"""
     flags = tuple(sorted((name, str(getattr(config, name))) for name in config._config_var_dict
                          if not name.startswith("blas__")))
-    return (CACHE_VERSION, sys.version, pytensor.__version__, numba.__version__, numpy.__version__,
+    return (CACHE_VERSION, sys.version, pytensor.__version__, _numba_version(), numpy.__version__,
             _engine_source_hash(), os.environ.get("DL_FAST_TANH", ""), flags)
+
+
+@functools.lru_cache(maxsize=None)
+def _numba_version():
+    """Numba's version, without importing Numba (0.2 s of a JAX run's start, which needs none)."""
+    try:
+        return importlib.metadata.version("numba")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 _source_hash = None
@@ -326,6 +336,7 @@ class CachingFunctionMaker(FunctionMaker):
         data = load(key)
         if data is not None and self._install(data, fgraph, mode):
             self.dl_graph_cache = "hit"
+            fgraph.dl_graph_key = key  # (the JAX mode's stored programs go by it: DL.engine.jax_programs)
             return
         FunctionMaker.prepare_fgraph(inputs, outputs, additional_outputs, fgraph, mode, profile)
         self.dl_graph_cache = "miss"
@@ -336,6 +347,7 @@ class CachingFunctionMaker(FunctionMaker):
             return
         if self._install(data, fgraph, mode):
             store(key, data)
+            fgraph.dl_graph_key = key
 
     @staticmethod
     def _install(data, fgraph, mode):

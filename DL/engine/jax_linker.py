@@ -1,4 +1,4 @@
-"""The JAX linker of DL's JAX mode: PyTensor's, with two differences.
+"""The JAX linker of DL's JAX mode: PyTensor's, with four differences.
 
 1. **64-bit types for float64 graphs, whatever the import order.**  PyTensor
    sets JAX's global `jax_enable_x64` from `floatX` at the moment its JAX code
@@ -27,6 +27,17 @@
    has set a cache folder already (JAX_COMPILATION_CACHE_DIR, or
    `jax.config.update` before DL's first JAX compile); `DL_JAX_CACHE=0` turns
    DL's setting off.
+
+3. **No copy of the shared values kept with the function.**  PyTensor's
+   conversion of the graph makes a JAX copy of the value of every input that
+   holds one (the shared variables: parameters, optimizer state, data), by a
+   small compiled program each, and keeps it unused (the function takes those
+   values as arguments); DL converts with the inputs' values held back, and puts
+   array constants on the device without a compiled copy each.
+
+4. **Programs kept on disk** (DL.engine.jax_programs): a function's first call
+   loads its exported program, or exports it, so a warm start skips JAX's
+   tracing and lowering.
 """
 import os
 import warnings
@@ -38,7 +49,7 @@ from pytensor.graph.basic import Constant
 from pytensor.link.jax.linker import JAXLinker
 from pytensor.tensor.random.type import RandomType
 
-from DL.engine import switched_off
+from DL.engine import jax_programs, switched_off
 
 _cache_set_up = []
 
@@ -160,18 +171,23 @@ class DLJAXLinker(JAXLinker):
         returned = [dtype is not None and i not in (getattr(self.fgraph, "update_mapping", None) or {})
                     for i, dtype in enumerate(dtypes)]
 
-        traced = []
+        # the graph's key in DL's graph cache names its stored program (DL.engine.jax_programs);
+        # PyTensor's jit of a function with static arguments is not a jax.jit to export
+        graph_key = None if self.scalar_shape_inputs else getattr(self.fgraph, "dl_graph_key", None)
+        calls = []  # what runs after the first call: the stored or exported program
 
         def with_graph_types(*args):
             with x64(wide):
-                if traced:
-                    outputs = compiled(*args)
+                if calls:
+                    outputs = calls[0](*args)
                 else:  # the first call traces, where JAX says that 64-bit types become 32-bit without x64
                     with warnings.catch_warnings():
                         warnings.filterwarnings("ignore", message="Explicitly requested dtype")
-                        outputs = compiled(*args)
-                    traced.append(True)
+                        outputs, program, with_graph_types.dl_jax_program = jax_programs.first_call(
+                            compiled, graph_key, args, wide)
+                    calls.append(program)
                 outputs = [as_type(output, dtype, wide) for output, dtype in zip(outputs, dtypes)]
             return [numpy.array(output) if to_host else output for output, to_host in zip(outputs, returned)]  # (writable)
 
+        with_graph_types.dl_jax_program = None  # then 'loaded', 'exported' or 'traced' (DL.engine.jax_programs)
         return with_graph_types
