@@ -104,3 +104,29 @@ def test_a_new_process_loads_the_program_and_computes_the_same_bits(tmp_path):
     first, second = run(), run()
     assert (first[0], second[0]) == ("exported", "loaded")
     assert first[1:] == second[1:]
+
+
+class Halve(__import__("pytensor").graph.op.Op):
+    """A user's Op with JAX code of its own: x / 2."""
+    __props__ = ()
+
+    def make_node(self, x):
+        from pytensor.graph.basic import Apply
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, outputs):
+        outputs[0][0] = inputs[0] / 2
+
+
+def test_a_graph_with_a_users_own_jax_code_is_traced_every_time(caches):
+    from pytensor.link.jax.dispatch import jax_funcify
+    from DL.backend import T, function
+    jax_funcify.register(Halve)(lambda op, **kwargs: lambda x: x / 2)  # (a class of this test's own)
+    x = T.TensorType("float32", shape=(3,))("x")
+    halve = function([x], Halve()(x) + 1, mode="JAX")
+    numpy.testing.assert_array_equal(halve(numpy.ones(3, "float32")), [1.5, 1.5, 1.5])
+    # its code could change without changing the graph's key: no stored program
+    assert halve.vm.jit_fn.dl_jax_program == "traced"
+    plain = function([x], x / 2 + 1, mode="JAX")
+    plain(numpy.ones(3, "float32"))
+    assert plain.vm.jit_fn.dl_jax_program == "exported"

@@ -173,7 +173,9 @@ class DLJAXLinker(JAXLinker):
 
         # the graph's key in DL's graph cache names its stored program (DL.engine.jax_programs);
         # PyTensor's jit of a function with static arguments is not a jax.jit to export
-        graph_key = None if self.scalar_shape_inputs else getattr(self.fgraph, "dl_graph_key", None)
+        graph_key = getattr(self.fgraph, "dl_graph_key", None)
+        if self.scalar_shape_inputs or not jax_programs.known_code(self.fgraph):
+            graph_key = None
         calls = []  # what runs after the first call: the stored or exported program
 
         def with_graph_types(*args):

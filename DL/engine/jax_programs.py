@@ -19,8 +19,10 @@ built, the function's settings, the mode, PyTensor's configuration, the versions
 and DL's engine code; it decides the rewritten graph, and so the Python function
 PyTensor writes for it), the arguments' structure, shapes and types, the 64-bit
 setting, JAX's and jaxlib's versions and the platform.  A function whose graph has
-no such key (the graph cache off or the graph uncacheable), with arguments JAX
-takes as static values, or that JAX cannot export is traced as before.  Entries are
+no such key (the graph cache off or the graph uncacheable), holds an Op whose JAX
+code is neither PyTensor's nor DL's (`known_code`: a user's Op could change its
+code without changing the key), has arguments JAX takes as static values, or that
+JAX cannot export is traced as before.  Entries are
 written whole or not at all (`DL.durable`); one that cannot be read or does not fit
 its arguments is traced and written again.
 
@@ -63,15 +65,36 @@ def key_of(graph_key, args, wide):
     return hashlib.sha256(repr(description).encode()).hexdigest()
 
 
+def known_code(fgraph):
+    """True when the JAX code of every Op of `fgraph` (inner graphs included) is PyTensor's
+    or DL's, whose versions and engine code are in the key.  An Op with JAX code of its
+    own (a user's) could change that code without changing the key: its graph is traced
+    every time."""
+    from pytensor.link.jax.dispatch import jax_funcify
+    return all(jax_funcify.dispatch(type(op)).__module__.split(".")[0] in ("pytensor", "DL")
+               for op in _ops(fgraph))
+
+
+def _ops(fgraph):
+    """Every Op of `fgraph`, of its nodes' scalar Ops and of their inner graphs."""
+    from pytensor.graph.fg import FunctionGraph
+    for node in fgraph.apply_nodes:
+        for op in (node.op, getattr(node.op, "scalar_op", None)):
+            if op is None:
+                continue
+            yield op
+            inner = getattr(op, "fgraph", None)
+            if isinstance(inner, FunctionGraph):
+                yield from _ops(inner)
+
+
 def _load(path):
     """The Exported stored at `path`, or None if there is none or it cannot be read."""
     from jax import export
     try:
         with open(path, "rb") as file:
             return export.deserialize(bytearray(file.read()))
-    except FileNotFoundError:
-        return None
-    except Exception:  # written by another version, or damaged: traced and written again
+    except Exception:  # none; or written by another version, or damaged: traced and written again
         return None
 
 
