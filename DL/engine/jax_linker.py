@@ -134,8 +134,9 @@ def _constants_on_device(fgraph, storage_map):
     JAX's cache each on a warm start).  Scalars stay Python numbers, as PyTensor has them."""
     import jax
     for variable in fgraph.variables:
-        if isinstance(variable, Constant) and isinstance(variable.data, numpy.ndarray) and variable.data.ndim:
-            storage = storage_map.setdefault(variable, [variable.data])
+        data = variable.data if isinstance(variable, Constant) else None
+        if isinstance(data, numpy.ndarray) and data.ndim and data.dtype.kind in "biufc":  # (numbers)
+            storage = storage_map.setdefault(variable, [data])
             if isinstance(storage[0], numpy.ndarray):
                 storage[0] = jax.device_put(numpy.array(storage[0]))  # (a copy: JAX may alias host memory)
 
