@@ -156,7 +156,7 @@ def function(inputs, outputs=None, mode=None, allow_input_downcast=True, no_defa
         engine = engine_of(mode)
         if engine and "DL.engine.recurrence_op" in sys.modules:
             sys.modules["DL.engine.recurrence_op"].register_all(engine)  # DL's Ops in the graphs built so far
-        if static_shapes(mode) and _without_static_shapes(inputs):
+        if engine == "jax" and _without_static_shapes(inputs):  # JAX traces with fixed shapes
             return PerShape(inputs, outputs, _compile, mode=mode, no_default_updates=no_default_updates,
                             allow_input_downcast=allow_input_downcast, **kwargs)
         compiling = c_blas.linked(mode)  # in a C mode, PyTensor's C code linked to SciPy's OpenBLAS
@@ -255,10 +255,8 @@ def static_shapes(mode=None):
     index cannot compile, so it is cut on the host and passed in instead."""
     if BACKEND != "pytensor":
         return False
-    from pytensor.compile.mode import get_mode
-    from pytensor.link.jax.linker import JAXLinker  # (imports no JAX)
-    linker = get_mode(default_mode() or _engine.config.mode if mode is None else mode).linker
-    return isinstance(linker, JAXLinker)
+    from DL.engine.mode import engine_of  # (imports no JAX)
+    return engine_of(default_mode() or _engine.config.mode if mode is None else mode) == "jax"
 
 
 def check_and_raise(value, condition, message, exception=ValueError):

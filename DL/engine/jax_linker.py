@@ -100,8 +100,8 @@ def as_type(output, dtype, wide):
 
 
 def _without_input_values(fgraph, storage_map):
-    """A copy of `storage_map` in which the graph's inputs hold no values, for PyTensor's
-    conversion of the graph.
+    """(a copy of `storage_map` in which the graph's inputs hold no values, the inputs
+    held back), for PyTensor's conversion of the graph.
 
     That conversion makes a JAX copy of the value each input holds (a shared
     variable's: parameters, optimizer state, the data), by a small compiled program each,
@@ -109,22 +109,18 @@ def _without_input_values(fgraph, storage_map):
     at every call ("this one-time conversion is wasteful", its code says): a second copy
     of every parameter per compiled function, and a program read from JAX's cache per
     array on a warm start.  (Random generators keep theirs: PyTensor's linker copies them.)"""
+    held = {v for v in fgraph.inputs if v in storage_map and not isinstance(v.type, RandomType)}
     view = dict(storage_map)
-    for variable in fgraph.inputs:
-        if variable in view and not isinstance(variable.type, RandomType):
-            view[variable] = [None]
-    return view
+    view.update((variable, [None]) for variable in held)
+    return view, held
 
 
-def _carry_over(view, storage_map, fgraph):
+def _carry_over(view, held, storage_map):
     """What PyTensor's conversion changed in `view` (its copies of random generators
-    replace the originals), made in `storage_map`; the inputs keep their own storage."""
+    replace the originals), made in `storage_map`; the inputs `held` back keep their storage."""
     for variable in [v for v in storage_map if v not in view]:
         del storage_map[variable]
-    inputs = set(fgraph.inputs)
-    for variable, storage in view.items():
-        if variable not in storage_map or (variable not in inputs and storage_map[variable] is not storage):
-            storage_map[variable] = storage
+    storage_map.update((variable, storage) for variable, storage in view.items() if variable not in held)
 
 
 def _constants_on_device(fgraph, storage_map):
@@ -153,9 +149,9 @@ class DLJAXLinker(JAXLinker):
             # PyTensor's linker works on a copy of each random generator, and says so at every
             # compile; DL.md says it once (a checkpoint on JAX holds no generator state)
             warnings.filterwarnings("ignore", message="The RandomType SharedVariables")
-            view = _without_input_values(fgraph, storage_map)
+            view, held = _without_input_values(fgraph, storage_map)
             converted = super().fgraph_convert(fgraph, input_storage, view, **kwargs)
-            _carry_over(view, storage_map, fgraph)
+            _carry_over(view, held, storage_map)
             return converted
 
     def create_thunk_inputs(self, storage_map):
@@ -175,7 +171,7 @@ class DLJAXLinker(JAXLinker):
         # the graph's key in DL's graph cache names its stored program (DL.engine.jax_programs);
         # PyTensor's jit of a function with static arguments is not a jax.jit to export
         graph_key = getattr(self.fgraph, "dl_graph_key", None)
-        if self.scalar_shape_inputs or not jax_programs.known_code(self.fgraph):
+        if graph_key is not None and (self.scalar_shape_inputs or not jax_programs.known_code(self.fgraph)):
             graph_key = None
         calls = []  # what runs after the first call: the stored or exported program
 
