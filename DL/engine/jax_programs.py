@@ -110,11 +110,12 @@ def _exported(jitted, args, path):
     return exported
 
 
-def first_call(jitted, graph_key, args, wide):
+def first_call(jitted, graph_key, args, wide, donated=()):
     """Call `jitted` (a `jax.jit` function, on its first call) on `args`, through a stored
-    program when there is one, else through the program exported now.  Returns the
-    outputs, the function to call from then on, and what happened: 'loaded', 'exported'
-    or 'traced' (no key, switched off, or JAX could not export it)."""
+    program when there is one, else through the program exported now; the arguments at
+    the positions `donated` are donated, as `jitted` donates them.  Returns the outputs,
+    the function to call from then on, and what happened: 'loaded', 'exported' or
+    'traced' (no key, switched off, or JAX could not export it)."""
     programs = None if graph_key is None else folder()
     if programs is None:
         return jitted(*args), jitted, "traced"
@@ -122,7 +123,7 @@ def first_call(jitted, graph_key, args, wide):
     path = os.path.join(programs, key_of(graph_key, args, wide) + ".jaxprogram")
     stored = _load(path)
     if stored is not None:
-        program = jax.jit(stored.call)
+        program = jax.jit(stored.call, donate_argnums=donated)
         try:
             return program(*args), program, "loaded"
         except Exception:  # it does not fit these arguments: export it again
@@ -130,5 +131,5 @@ def first_call(jitted, graph_key, args, wide):
     exported = _exported(jitted, args, path)
     if exported is None:
         return jitted(*args), jitted, "traced"
-    program = jax.jit(exported.call)
+    program = jax.jit(exported.call, donate_argnums=donated)
     return program(*args), program, "exported"
