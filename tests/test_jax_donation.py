@@ -147,3 +147,25 @@ def test_a_call_that_fails_leaves_the_values_intact(regression):
     numpy.testing.assert_array_equal(b.get_value(), before[1])
     step(x, y)  # and training goes on
     assert numpy.isfinite(w.get_value()).all()
+
+
+def test_switched_off_the_function_writes_new_memory_and_computes_the_same(regression, monkeypatch):
+    from DL.backend import T, function, shared
+    step, w, b = regression
+    monkeypatch.setenv("DL_JAX_DONATE", "0")
+    w2, b2 = shared(numpy.zeros(N_IN, dtype="float32")), shared(numpy.float32(0))
+    x, y = T.matrix("x"), T.vector("y")
+    cost = T.mean((T.dot(x, w2) + b2 - y) ** 2)
+    gw, gb = T.grad(cost, [w2, b2])
+    plain = function([x, y], cost, updates=[(w2, w2 - RATE * gw), (b2, b2 - RATE * gb)], mode="JAX")
+    start(w, b, seed=11)
+    start(w2, b2, seed=11)
+    x_value, y_value = data(seed=12)
+    step(x_value, y_value)
+    plain(x_value, y_value)
+    where = pointer(w2)
+    step(x_value, y_value)
+    plain(x_value, y_value)
+    assert pointer(w2) != where  # a new array: nothing donated
+    numpy.testing.assert_allclose(w2.get_value(), w.get_value(), rtol=1e-6)
+    numpy.testing.assert_allclose(b2.get_value(), b.get_value(), rtol=1e-6)

@@ -49,6 +49,7 @@
    `get_value(borrow=True)`, or set with `set_value(..., borrow=True)` from an
    array of yours) is copied first and the copy donated, so what you hold stays
    valid and keeps the old value; `get_value()` returns a copy, as before.
+   `DL_JAX_DONATE=0` turns it off (benchmarks/jax_donation.py measures both).
 """
 import os
 import sys
@@ -211,7 +212,7 @@ class DLJAXLinker(JAXLinker):
         import jax
         set_up_cache()
         # PyTensor's jit of a function with static arguments converts them first: no donation there
-        donated = () if self.scalar_shape_inputs else donated_inputs(self.fgraph)
+        donated = () if self.scalar_shape_inputs or switched_off("DL_JAX_DONATE") else donated_inputs(self.fgraph)
         compiled = jax.jit(fn, donate_argnums=donated) if donated else super().jit_compile(fn)
         cells = self.dl_input_cells
         wide = needs_x64(self.fgraph)
