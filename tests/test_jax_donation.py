@@ -169,3 +169,25 @@ def test_switched_off_the_function_writes_new_memory_and_computes_the_same(regre
     assert pointer(w2) != where  # a new array: nothing donated
     numpy.testing.assert_allclose(w2.get_value(), w.get_value(), rtol=1e-6)
     numpy.testing.assert_allclose(b2.get_value(), b.get_value(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("setting, donates", [(None, False), ("1", True)])
+def test_a_graph_with_a_loop_is_donated_only_when_asked(setting, donates, monkeypatch):
+    """XLA's handling of donated values made some looped steps slower (an LSTM's by a
+    third): a graph with a loop donates only with DL_JAX_DONATE=1."""
+    from DL.backend import T, function, scan, shared
+    if setting is None:
+        monkeypatch.delenv("DL_JAX_DONATE", raising=False)
+    else:
+        monkeypatch.setenv("DL_JAX_DONATE", setting)
+    w = shared(numpy.full(N_IN, 0.5, dtype="float32"), name="w")
+    x = T.matrix("x")
+    states, _ = scan(lambda row, h: T.tanh(row * w + h), sequences=x, outputs_info=T.zeros_like(w))
+    cost = T.sum(states[-1])
+    step = function([x], cost, updates=[(w, w - RATE * T.grad(cost, w))], mode="JAX")
+    x_value = data(seed=13)[0]
+    step(x_value)
+    where = pointer(w)
+    step(x_value)
+    assert (pointer(w) == where) == donates
+    assert numpy.isfinite(w.get_value()).all()

@@ -49,7 +49,10 @@
    `get_value(borrow=True)`, or set with `set_value(..., borrow=True)` from an
    array of yours) is copied first and the copy donated, so what you hold stays
    valid and keeps the old value; `get_value()` returns a copy, as before.
-   `DL_JAX_DONATE=0` turns it off (benchmarks/jax_donation.py measures both).
+   Graphs with a loop (Scan, DL's recurrences) are not donated unless
+   DL_JAX_DONATE=1: there it made some steps slower (`donated_inputs`);
+   `DL_JAX_DONATE=0` turns it off everywhere (benchmarks/jax_donation.py
+   measures both).
 """
 import os
 import sys
@@ -63,7 +66,7 @@ from pytensor.link.jax.linker import JAXLinker
 from pytensor.tensor.random.type import RandomType
 from pytensor.tensor.type import TensorType
 
-from DL.engine import jax_programs, switched_off
+from DL.engine import jax_programs, switched_off, switched_on
 
 _cache_set_up = []
 
@@ -116,7 +119,13 @@ def as_type(output, dtype, wide):
 def donated_inputs(fgraph):
     """The positions of the inputs whose value a call replaces: a shared tensor that an
     update of the same dtype and rank overwrites (PyTensor's `update_mapping`: output
-    position -> input position).  Their memory can hold the new value."""
+    position -> input position).  Their memory can hold the new value.
+
+    None in a graph with a loop, unless DL_JAX_DONATE=1: there XLA's handling of the
+    donated values made steps slower (the lstm-imdb LSTM's by a third, a USE's by 8 %,
+    while a GRU's got 10 % faster; benchmarks/jax_donation.py)."""
+    if switched_off("DL_JAX_DONATE") or (has_a_loop(fgraph) and not switched_on("DL_JAX_DONATE")):
+        return ()
     positions = []
     for output, position in (getattr(fgraph, "update_mapping", None) or {}).items():
         old, new = fgraph.inputs[position].type, fgraph.outputs[output].type
@@ -124,6 +133,13 @@ def donated_inputs(fgraph):
                 and (old.dtype, old.ndim) == (new.dtype, new.ndim):
             positions.append(position)
     return tuple(sorted(positions))
+
+
+def has_a_loop(fgraph):
+    """True when a node of `fgraph` is a loop: an Op with an inner graph (Scan) or one of
+    DL's recurrences."""
+    from DL.engine.recurrence_op import KernelOp
+    return any(hasattr(node.op, "fgraph") or isinstance(node.op, KernelOp) for node in fgraph.apply_nodes)
 
 
 # The references to a value only DL and PyTensor hold when `_own` counts them: the
@@ -212,7 +228,7 @@ class DLJAXLinker(JAXLinker):
         import jax
         set_up_cache()
         # PyTensor's jit of a function with static arguments converts them first: no donation there
-        donated = () if self.scalar_shape_inputs or switched_off("DL_JAX_DONATE") else donated_inputs(self.fgraph)
+        donated = () if self.scalar_shape_inputs else donated_inputs(self.fgraph)
         compiled = jax.jit(fn, donate_argnums=donated) if donated else super().jit_compile(fn)
         cells = self.dl_input_cells
         wide = needs_x64(self.fgraph)
