@@ -43,9 +43,9 @@
    tensor that an update of the same type overwrites: parameters, optimizer
    state) is donated to the program (`jax.jit`'s `donate_argnums`), so XLA
    writes the new value into the old one's memory instead of new memory at
-   every step: an MLP's adadelta step goes from 0.95-1.25 ms with spikes to
-   3.9 ms to 0.80-0.94 ms (benchmarks/RESULTS.md), and the optimizer's state is
-   held once, not twice.  A value someone else still holds (taken with
+   every step: the MLP's adadelta step 17 % faster and without its spikes,
+   LeNet's 13 % (benchmarks/RESULTS.md), and the optimizer's state held once,
+   not twice.  A value someone else still holds (taken with
    `get_value(borrow=True)`, or set with `set_value(..., borrow=True)` from an
    array of yours) is copied first and the copy donated, so what you hold stays
    valid and keeps the old value; `get_value()` returns a copy, as before.
