@@ -24,12 +24,17 @@ def child_env(cache=None):
     return env
 
 
-def cache_env(cache):
+def cache_env(cache, native_openblas=False):
     """child_env(cache) with every engine cache in the folder `cache`, so that an empty folder
     empties them all: PyTensor's and Numba's (child_env), DL's graph cache (DL_GRAPH_CACHE_DIR)
     and JAX's persistent compilation cache (JAX_COMPILATION_CACHE_DIR), keeping every program
-    (minimum compile time 0 s, minimum entry size 0 bytes)."""
+    (minimum compile time 0 s, minimum entry size 0 bytes).  With `native_openblas`,
+    OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset: OpenBLAS picks this CPU's kernels
+    (benchmarks/README.md)."""
     env = child_env(cache)
+    if native_openblas:
+        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            env.pop(name, None)
     env.update(DL_GRAPH_CACHE_DIR=os.path.join(cache, "dl-graphs"),
                JAX_COMPILATION_CACHE_DIR=os.path.join(cache, "jax"),
                JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")

@@ -120,10 +120,7 @@ def failure(error):
 
 def start_child(case, mode, cache, native_openblas):
     """The seconds of `measure` in a fresh child on the cache folder `cache`, or {"error", "traceback"}."""
-    env = cache_env(cache)
-    if native_openblas:  # OpenBLAS picks this CPU's kernels (benchmarks/README.md)
-        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-            env.pop(name, None)
+    env = cache_env(cache, native_openblas)
     env["DL_MODE"] = mode  # as a user picks the engine (the graph then gets only that engine's code)
     env[LAUNCHED] = repr(time.time())
     try:

@@ -56,10 +56,7 @@ def measure(case, mode, settle, steps):
 
 def child(side, case, cache, args):
     mode, donate = SIDES[side]
-    env = cache_env(cache)
-    if args.native_openblas:  # OpenBLAS picks this CPU's kernels (benchmarks/README.md)
-        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-            env.pop(name, None)
+    env = cache_env(cache, args.native_openblas)
     env["DL_MODE"] = mode
     env.pop("DL_JAX_DONATE", None)
     if donate is not None:
